@@ -1,0 +1,170 @@
+import { CacheTagsError } from './errors.js';
+import { serializableClassNamed, serializableNameOf } from './class-registry.js';
+
+/**
+ * Turns cached values into JSON-safe data and back. The store's own serialization (Keyv's JSON)
+ * then only ever sees plain JSON.
+ * @public
+ */
+export interface Serializer {
+  /** Returns a JSON-safe representation of `value`; throws if it cannot. */
+  serialize(value: unknown): unknown;
+  /** Inverse of {@link Serializer.serialize}. */
+  deserialize(data: unknown): unknown;
+}
+
+/*
+ * Encoding: JSON values stand for themselves; everything JSON cannot hold becomes an object
+ * `{ $ct: <kind>, ... }`. A plain object that itself has a `$ct` key is wrapped as kind 'o', so no
+ * user data is mistaken for a marker.
+ */
+const MARK = '$ct';
+
+type Encoded = null | boolean | number | string | Encoded[] | { [key: string]: Encoded };
+
+class Unserializable extends Error {
+  constructor(readonly what: string, readonly path: string) {
+    super(what);
+  }
+}
+
+function bytesOf(view: ArrayBufferView): string {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
+}
+
+const TYPED_ARRAYS: Record<string, new (buffer: ArrayBuffer) => ArrayBufferView> = {
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+};
+
+function encode(value: unknown, path: string, seen: Set<object>): Encoded {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (Number.isFinite(value) && !Object.is(value, -0)) return value;
+      return { [MARK]: 'n', v: Object.is(value, -0) ? '-0' : String(value) };
+    case 'undefined':
+      return { [MARK]: 'u' };
+    case 'bigint':
+      return { [MARK]: 'b', v: value.toString() };
+    case 'function':
+      throw new Unserializable('a function', path);
+    case 'symbol':
+      throw new Unserializable('a symbol', path);
+  }
+  if (value === null) return null;
+  const obj = value as object;
+  if (seen.has(obj)) throw new Unserializable('a circular reference', path);
+  seen.add(obj);
+  try {
+    return encodeObject(obj, path, seen);
+  } finally {
+    seen.delete(obj);
+  }
+}
+
+function encodeObject(obj: object, path: string, seen: Set<object>): Encoded {
+  if (Array.isArray(obj)) return obj.map((v, i) => encode(v, `${path}[${i}]`, seen));
+  const proto = Object.getPrototypeOf(obj);
+  if (proto === Object.prototype || proto === null) {
+    const fields = encodeFields(obj, path, seen);
+    return MARK in fields ? { [MARK]: 'o', v: fields } : fields;
+  }
+  if (obj instanceof Date) return { [MARK]: 'D', v: Number.isNaN(obj.getTime()) ? null : obj.getTime() };
+  if (obj instanceof Map) {
+    return { [MARK]: 'M', v: [...obj].map(([k, v], i) => [encode(k, `${path}<key ${i}>`, seen), encode(v, `${path}<value ${i}>`, seen)]) };
+  }
+  if (obj instanceof Set) return { [MARK]: 'S', v: [...obj].map((v, i) => encode(v, `${path}<item ${i}>`, seen)) };
+  if (Buffer.isBuffer(obj)) return { [MARK]: 'B', v: bytesOf(obj) };
+  if (ArrayBuffer.isView(obj) && obj.constructor.name in TYPED_ARRAYS) {
+    return { [MARK]: 'T', c: obj.constructor.name, v: bytesOf(obj) };
+  }
+  if (obj instanceof ArrayBuffer) return { [MARK]: 'A', v: Buffer.from(obj).toString('base64') };
+  if (obj instanceof RegExp) return { [MARK]: 'R', v: obj.source, f: obj.flags };
+  const name = serializableNameOf(proto.constructor);
+  if (name === undefined) {
+    const cls = (proto.constructor as { name?: string } | undefined)?.name || 'an anonymous class';
+    throw new Unserializable(
+      `an instance of ${cls}, which is not registered for caching (decorate it with @CacheTags or call registerSerializableClass(${cls}))`,
+      path,
+    );
+  }
+  return { [MARK]: 'C', c: name, v: encodeFields(obj, path, seen) };
+}
+
+function encodeFields(obj: object, path: string, seen: Set<object>): { [key: string]: Encoded } {
+  const out: { [key: string]: Encoded } = {};
+  for (const key of Object.keys(obj)) out[key] = encode((obj as Record<string, unknown>)[key], `${path}.${key}`, seen);
+  return out;
+}
+
+function decode(data: unknown): unknown {
+  if (data === null || typeof data !== 'object') return data;
+  if (Array.isArray(data)) return data.map(decode);
+  const obj = data as Record<string, any>;
+  const kind = obj[MARK];
+  if (kind === undefined) return decodeFields(obj, {});
+  switch (kind) {
+    case 'o': return decodeFields(obj.v, {});
+    case 'u': return undefined;
+    case 'n': return obj.v === '-0' ? -0 : Number(obj.v);
+    case 'b': return BigInt(obj.v);
+    case 'D': return new Date(obj.v ?? NaN);
+    case 'M': return new Map((obj.v as unknown[][]).map(([k, v]) => [decode(k), decode(v)]));
+    case 'S': return new Set((obj.v as unknown[]).map(decode));
+    case 'B': return Buffer.from(obj.v, 'base64');
+    case 'T': {
+      const bytes = Buffer.from(obj.v, 'base64');
+      const copy = new Uint8Array(bytes).buffer; // aligned copy: typed arrays need offset % size === 0
+      return new TYPED_ARRAYS[obj.c as string]!(copy);
+    }
+    case 'A': return new Uint8Array(Buffer.from(obj.v, 'base64')).buffer;
+    case 'R': return new RegExp(obj.v, obj.f);
+    case 'C': {
+      const cls = serializableClassNamed(obj.c);
+      if (!cls) {
+        throw new CacheTagsError('E_UNSERIALIZABLE_VALUE', `A cached value holds an instance of "${obj.c}", which is not registered for caching in this process`);
+      }
+      return decodeFields(obj.v, Object.create(cls.prototype));
+    }
+    default:
+      throw new CacheTagsError('E_UNSERIALIZABLE_VALUE', `A cached value has an unknown type marker "${String(kind)}"`);
+  }
+}
+
+function decodeFields(fields: Record<string, unknown>, target: object): object {
+  // defineProperty, not assignment: a setter on a revived class's prototype must not run.
+  for (const key of Object.keys(fields)) {
+    Object.defineProperty(target, key, { value: decode(fields[key]), writable: true, enumerable: true, configurable: true });
+  }
+  return target;
+}
+
+/**
+ * The default serializer: keeps Date, BigInt, Map, Set, Buffer, typed arrays, ArrayBuffer, RegExp,
+ * `undefined`, NaN/±Infinity/-0, and instances of registered classes. Throws a
+ * {@link CacheTagsError} naming the path of a value it cannot keep (function, symbol, circular
+ * reference, unregistered class).
+ * @public
+ */
+export const defaultSerializer: Serializer = {
+  serialize(value: unknown): unknown {
+    return encode(value, '', new Set());
+  },
+  deserialize: decode,
+};
+
+/** Serializes, turning a failure into an error that names what was being cached and where. */
+export function serializeFor(serializer: Serializer, value: unknown, what: string): unknown {
+  try {
+    return serializer.serialize(value);
+  } catch (err) {
+    if (err instanceof Unserializable) {
+      const at = err.path ? ` at result${err.path}` : '';
+      throw new CacheTagsError('E_UNSERIALIZABLE_VALUE', `${what}: the value to cache holds ${err.what}${at}; it cannot be cached faithfully`);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,83 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { CacheTagsError } from './errors.js';
+
+/**
+ * What one computation depends on. Declared tags carry the versions captured before the
+ * computation read anything; learned tags (from nested cached calls, `addCacheTags`, tracked loads)
+ * carry the version they had when they were learned, or none yet.
+ */
+export class TrackingScope {
+  /** Tags captured before the computation, with their versions. */
+  readonly declared: ReadonlyMap<string, string>;
+  /** Tags learned during the computation; `undefined` while the version is still unknown. */
+  readonly learned = new Map<string, string | undefined>();
+  /** Set when one tag was seen with two different versions: the value mixes generations. */
+  mixedVersions = false;
+
+  constructor(
+    /** The store the versions belong to: versions from another store are learned by name only. */
+    readonly owner: object,
+    declared: ReadonlyMap<string, string>,
+  ) {
+    this.declared = declared;
+  }
+
+  /** Records that the computation depends on `tag`, at `version` when known. */
+  learn(tag: string, version: string | undefined, owner: object): void {
+    const known = owner === this.owner ? version : undefined;
+    const declared = this.declared.get(tag);
+    if (declared !== undefined) {
+      if (known !== undefined && known !== declared) this.mixedVersions = true;
+      return;
+    }
+    const previous = this.learned.get(tag);
+    if (previous !== undefined && known !== undefined && previous !== known) this.mixedVersions = true;
+    if (previous === undefined) this.learned.set(tag, known);
+  }
+}
+
+const storage = new AsyncLocalStorage<TrackingScope>();
+
+/** The scope of the innermost computation running in this async context, if any. */
+export function currentScope(): TrackingScope | undefined {
+  return storage.getStore();
+}
+
+/** Runs `fn` as a computation tracked by `scope`. */
+export function runInScope<T>(scope: TrackingScope, fn: () => T): T {
+  return storage.run(scope, fn);
+}
+
+/**
+ * Adds tags to the cached computation that is running now (and, through it, to every enclosing
+ * one): use it for dependencies that only the computation itself discovers. Outside a cached
+ * computation it does nothing.
+ * @public
+ */
+export function addCacheTags(...tags: string[]): void {
+  assertTags(tags, 'addCacheTags');
+  const scope = storage.getStore();
+  if (!scope) return;
+  for (const tag of tags) scope.learn(tag, undefined, scope.owner);
+}
+
+/** Throws a clear error unless `tags` is an array of non-empty strings. */
+export function assertTags(tags: unknown, where: string): asserts tags is string[] {
+  if (!Array.isArray(tags)) {
+    throw new CacheTagsError('E_INVALID_TAG', `${where}: tags must be an array of strings, got ${describe(tags)}`);
+  }
+  tags.forEach((tag, index) => {
+    if (typeof tag !== 'string' || tag.length === 0) {
+      throw new CacheTagsError('E_INVALID_TAG', `${where}: tag ${index} must be a non-empty string, got ${describe(tag)}`);
+    }
+  });
+}
+
+/** A short description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `"${value}"`;
+  if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'null prototype'})`;
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,101 @@
+import { registerSerializableClass } from '../core/class-registry.js';
+import { CacheTagsError } from '../core/errors.js';
+import { describe } from '../core/tracking-scope.js';
+import { isStandardContext } from './decorator-target.js';
+
+type Constructor<T = any> = abstract new (...args: any[]) => T;
+
+/**
+ * The tags one row of an entity stands for.
+ * @public
+ */
+export type EntityTagsFunction<T> = (entity: T) => readonly string[];
+
+/**
+ * Options of {@link CacheTags}.
+ * @public
+ */
+export interface CacheTagsOptions {
+  /** The name the class is cached and typed under (its type-level tag). Default: the class name. */
+  name?: string;
+}
+
+interface Registration {
+  fn: EntityTagsFunction<any>;
+  name: string;
+}
+
+const registrations = new Map<Constructor, Registration>();
+
+/**
+ * Class decorator: registers the tags that a change to one row of the entity invalidates, and lets
+ * instances of the class be cached and revived with their prototype.
+ *
+ * @example
+ * ```ts
+ * @CacheTags((photo: Photo) => [`Photo_${photo.id}`, `User_${photo.userId}_photos`])
+ * @Entity()
+ * class Photo { ... }
+ * ```
+ * @public
+ */
+export function CacheTags<T>(tags: EntityTagsFunction<T>, options: CacheTagsOptions = {}) {
+  if (typeof tags !== 'function') {
+    throw new CacheTagsError('E_INVALID_OPTION', `@CacheTags expects a function from an entity to its tags, got ${describe(tags)}`);
+  }
+  return (target: Constructor<T>, context?: unknown): void => {
+    if (typeof target !== 'function' || (isStandardContext(context) && context.kind !== 'class')) {
+      const where = isStandardContext(context) ? `a ${context.kind}` : 'a non-class';
+      throw new CacheTagsError('E_DECORATOR_TARGET', `@CacheTags decorates entity classes, not ${where}`);
+    }
+    const name = options.name ?? target.name;
+    registerSerializableClass(target, name);
+    registrations.set(target, { fn: tags, name });
+  };
+}
+
+/**
+ * The tags of one entity row: from its class's `@CacheTags` function and those of its parent
+ * classes. An object of a class with no `@CacheTags` has none.
+ * @throws CacheTagsError `E_INVALID_TAG` naming the class when a tag function returns a non-string.
+ * @public
+ */
+export function tagsFor(entity: object, cls: Constructor = entity.constructor as Constructor): string[] {
+  const out: string[] = [];
+  for (let c: any = cls; c && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+    const registration = registrations.get(c);
+    if (!registration) continue;
+    const tags = registration.fn(entity);
+    if (!Array.isArray(tags)) {
+      throw new CacheTagsError('E_INVALID_TAG', `@CacheTags function of ${registration.name} must return an array of strings, got ${describe(tags)}`);
+    }
+    tags.forEach((tag, index) => {
+      if (typeof tag !== 'string' || tag.length === 0) {
+        throw new CacheTagsError('E_INVALID_TAG', `@CacheTags function of ${registration.name} returned ${describe(tag)} as tag ${index}; tags must be non-empty strings`);
+      }
+      if (!out.includes(tag)) out.push(tag);
+    });
+  }
+  return out;
+}
+
+/**
+ * The type-level tag of an entity class: every write of any row of it invalidates this tag, so a
+ * result can depend on "any change to photos". It is the name given to `@CacheTags` (default: the
+ * class name), so `@Cached(['Photo'])` depends on every Photo write.
+ * @public
+ */
+export function tagForType(cls: Constructor | Function): string {
+  return registrations.get(cls as Constructor)?.name ?? cls.name;
+}
+
+/**
+ * Whether `cls` or one of its parents is decorated with `@CacheTags`.
+ * @public
+ */
+export function hasCacheTags(cls: Function): boolean {
+  for (let c: any = cls; c && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+    if (registrations.has(c)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,7 @@
+/**
+ * cache-tags: cached results tied to the rows they were built from, invalidated by tag.
+ * @packageDocumentation
+ */
+export * from './core/index.js';
+export { CacheTags, tagsFor, tagForType, hasCacheTags, type EntityTagsFunction, type CacheTagsOptions } from './decorators/cache-tags.js';
+export { Cached, type CachedOptions } from './decorators/cached.js';

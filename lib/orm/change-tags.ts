@@ -1,0 +1,28 @@
+import { hasCacheTags, tagForType, tagsFor } from '../decorators/cache-tags.js';
+
+type Row = Record<string, unknown>;
+
+/**
+ * The type-level tags of an entity class: its own, and those of its `@CacheTags` parents (a write
+ * of a `Dog` row is also a write of an `Animal` row).
+ */
+export function typeTagsOf(cls: Function): string[] {
+  const tags = [tagForType(cls)];
+  for (let c: any = Object.getPrototypeOf(cls); c && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+    if (hasCacheTags(c) && !tags.includes(tagForType(c))) tags.push(tagForType(c));
+  }
+  return tags;
+}
+
+/**
+ * Everything one change of one row invalidates: the row tags of the old and of the new values,
+ * and the class's type-level tags. `before`/`after` are objects shaped like the entity (the
+ * integration merges a partial update over the old row before calling this); either may be absent.
+ */
+export function tagsOfChange(cls: Function, before: Row | undefined, after: Row | undefined): string[] {
+  const tags = new Set(typeTagsOf(cls));
+  for (const row of [before, after]) {
+    if (row) for (const tag of tagsFor(row, cls as any)) tags.add(tag);
+  }
+  return [...tags];
+}

@@ -1,0 +1,31 @@
+// Runs every compiled *.test.js file with node's test runner. A server that does not answer skips
+// the suites that need it, with one line that names it; under CI it fails the run instead.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SERVERS, reachable } from './servers.mjs';
+
+const env = { ...process.env };
+for (const server of SERVERS) {
+  if (await reachable(server)) continue;
+  if (process.env.CI) {
+    console.error(`${server.label} is not reachable at ${server.host}:${server.port}, and CI is set: the ${server.label}-backed suites cannot run.`);
+    process.exit(1);
+  }
+  console.log(`${server.label} is not reachable at ${server.host}:${server.port}: skipping the ${server.label}-backed suites.`);
+  env[`CACHE_TAGS_NO_${server.name.toUpperCase()}`] = '1';
+}
+
+const files = [];
+(function collect(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) collect(path);
+    else if (entry.name.endsWith('.test.js')) files.push(path);
+  }
+})('.build/test');
+const only = process.argv.slice(2);
+const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
+
+const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-concurrency=1', '--test-timeout=120000', ...selected.sort()], { stdio: 'inherit', env });
+process.exit(result.status ?? 1);
