@@ -23,7 +23,7 @@ const files = [];
     if (entry.isDirectory()) collect(path);
     else if (entry.name.endsWith('.test.js')) files.push(path);
   }
-})('.build/test');
+})(`${process.env.BUILD_DIR ?? '.build'}/test`);
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
 
