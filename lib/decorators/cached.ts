@@ -63,7 +63,8 @@ function wrapMethod(original: AnyFunction, methodKey: string | symbol, options: 
   let label: string | undefined;
   const { tags, key, ttl } = options;
 
-  const cached = function (this: unknown, ...args: unknown[]): Promise<unknown> {
+  // async: a bad argument or tag is a rejection, like every other failure of a method that returns a Promise.
+  const cached = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
     if (label === undefined) {
       label = `${declaringClassName(this, cached, methodKey)}.${methodName}`;
       if (!key) {
