@@ -13,7 +13,7 @@ class PhotoService {
   @Cached({ tags: (id: number) => [`Photo_${id}`] })
   async getPhoto(id: number) {
     console.log(`  source: reading photo ${id}`);
-    return photos.get(id);
+    return Promise.resolve(photos.get(id));
   }
 }
 

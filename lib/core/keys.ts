@@ -84,7 +84,7 @@ function encode(value: unknown, path: string, seen: Set<object>): string {
     if (obj instanceof Date) return `Date(${obj.getTime()})`;
     if (obj instanceof Map) {
       const items = [...obj].map(([k, v], i) => [encode(k, `${path}<key ${i}>`, seen), encode(v, `${path}.get(${String(k)})`, seen)]);
-      items.sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0));
+      items.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       return `Map{${items.map(([k, v]) => `${k}=>${v}`).join(',')}}`;
     }
     if (obj instanceof Set) {

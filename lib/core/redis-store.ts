@@ -1,13 +1,15 @@
 import { Keyv } from 'keyv';
 import { CacheTagsError } from './errors.js';
 
+type KeyvRedisModule = typeof import('@keyv/redis'); // eslint-disable-line @typescript-eslint/consistent-type-imports -- a type-only view of an optional peer loaded lazily
+
 /*
  * @keyv/redis with its defaults hangs every call while Redis is unreachable and replays queued
  * commands when it returns (shared/notes/orm-events.md §5). These settings make every call fail
  * fast instead, so the gateway's breaker can take over, and let the client reconnect by itself.
  */
 export async function createRedisKeyv(url: string, timeoutMs: number): Promise<Keyv> {
-  let mod: typeof import('@keyv/redis');
+  let mod: KeyvRedisModule;
   try {
     mod = await import('@keyv/redis');
   } catch (cause) {

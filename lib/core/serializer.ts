@@ -118,7 +118,7 @@ function decode(data: unknown): unknown {
     case 'T': {
       const bytes = Buffer.from(obj.v, 'base64');
       const copy = new Uint8Array(bytes).buffer; // aligned copy: typed arrays need offset % size === 0
-      return new TYPED_ARRAYS[obj.c as string]!(copy);
+      return new TYPED_ARRAYS[obj.c as string](copy);
     }
     case 'A': return new Uint8Array(Buffer.from(obj.v, 'base64')).buffer;
     case 'R': return new RegExp(obj.v, obj.f);

@@ -1,5 +1,5 @@
 import type { Keyv } from 'keyv';
-import { CircuitBreaker } from './circuit-breaker.js';
+import { type CircuitBreaker } from './circuit-breaker.js';
 import { CacheTagsError } from './errors.js';
 
 /** One write of a batch. */
@@ -15,6 +15,13 @@ export interface StoreWrite {
  * answer" and carry on without it (DESIGN.md invariant 6).
  */
 export class StoreGateway {
+  /*
+   * Keyv and its adapters may swallow a failed command and report success, emitting an 'error'
+   * event instead. A call during which the store reported any error counts as failed: at worst a
+   * read becomes a miss and an invalidation is written twice.
+   */
+  private storeErrors = 0;
+
   constructor(
     private readonly keyv: () => Keyv | Promise<Keyv>,
     private readonly timeoutMs: number,
@@ -22,6 +29,11 @@ export class StoreGateway {
     private readonly onFailure: (operation: string, error: unknown) => void,
     private readonly onRecovery: () => void,
   ) {}
+
+  /** Counts an 'error' event of the store. */
+  storeReportedError(): void {
+    this.storeErrors += 1;
+  }
 
   get available(): boolean {
     return !this.breaker.isOpen;
@@ -58,11 +70,13 @@ export class StoreGateway {
         this.timeoutMs,
       );
     });
+    const errorsBefore = this.storeErrors;
     const attempt = Promise.resolve().then(async () => op(await this.keyv()));
     // A hung call may settle long after we gave up on it; its late rejection must not go unhandled.
     attempt.catch(() => undefined);
     try {
       const result = await Promise.race([attempt, timeout]);
+      if (this.storeErrors !== errorsBefore) throw new CacheTagsError('E_STORE_UNAVAILABLE', `the store reported an error during ${operation}`);
       const wasOpen = this.breaker.isOpen;
       this.breaker.succeeded();
       if (wasOpen) this.onRecovery();

@@ -172,11 +172,6 @@ export class TagCache {
     } else {
       throw new CacheTagsError('E_INVALID_OPTION', `TagCache option store must be a Keyv instance, a Keyv store adapter or a redis:// URL, got ${describe(store)}`);
     }
-    void Promise.resolve(this.keyv).then(
-      (keyv) => keyv.on('error', (error: unknown) => this.report('store', error)),
-      () => undefined,
-    );
-
     const breaker = new CircuitBreaker(options.circuitBreaker);
     this.gateway = new StoreGateway(
       () => this.keyv,
@@ -187,6 +182,10 @@ export class TagCache {
         this.logger?.warn(`cache-tags: store of namespace "${this.namespace}" answers again`);
         void this.pending.flush();
       },
+    );
+    void Promise.resolve(this.keyv).then(
+      (keyv) => keyv.on('error', () => this.gateway.storeReportedError()),
+      () => undefined,
     );
     this.pending = new PendingInvalidations(
       (tags) => this.writeVersions(tags),
@@ -259,7 +258,7 @@ export class TagCache {
     const versions = await this.readVersions(tags);
     if (!versions) return false;
     const minted = this.mintMissing(tags, versions);
-    const entry: StoredEntry = { v: data, t: Object.fromEntries(versions) as Record<string, string>, a: Date.now() };
+    const entry: StoredEntry = { v: data, t: Object.fromEntries(versions), a: Date.now() };
     const ttl = options.ttl ?? this.defaultTtl;
     const ok = await this.gateway.setMany([...minted, { key: this.keys.entry(key), value: entry, ttl: ttl || undefined }]);
     if (ok) this.events.emit('set', { key, tags, ttl: ttl || undefined });

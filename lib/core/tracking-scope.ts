@@ -78,6 +78,8 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return `"${value}"`;
-  if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'null prototype'})`;
-  return `${typeof value} ${String(value)}`;
+  if (typeof value === 'object') return `an object (${(value).constructor?.name ?? 'null prototype'})`;
+  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`;
+  if (typeof value === 'symbol') return value.toString();
+  return `${typeof value} ${value as string}`;
 }

@@ -111,7 +111,7 @@ function wrapMethod(original: AnyFunction, methodKey: string | symbol, options: 
  * @public
  */
 export function Cached<A extends unknown[] = any[]>(options?: CachedOptions<A> | readonly string[] | ((...args: A) => readonly string[])) {
-  const opts = normalize(options) as CachedOptions;
+  const opts = normalize(options);
   validate(opts, '@Cached');
   return function (target: any, context: any, descriptor?: PropertyDescriptor): any {
     if (isStandardContext(context)) {

@@ -34,7 +34,7 @@ function stripLeadingComments(sql: string): string {
 export function writeTargetTable(sql: string): { table: string; schema?: string } | undefined {
   const match = TARGET.exec(stripLeadingComments(sql));
   if (!match) return undefined;
-  const parts = match[1]!.split(/\s*\.\s*(?=(?:"|`|\[|[A-Za-z_]))/).map(unquote);
-  const table = parts[parts.length - 1]!;
+  const parts = match[1].split(/\s*\.\s*(?=(?:"|`|\[|[A-Za-z_]))/).map(unquote);
+  const table = parts[parts.length - 1];
   return parts.length > 1 ? { table, schema: parts[parts.length - 2] } : { table };
 }

@@ -1,0 +1,152 @@
+/*
+ * Behaviour that only a real Redis shows: command counts (INFO commandstats) and outages. Each test
+ * runs its own redis-server on its own port, so counts are its own and it may kill the server.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { addCacheTags, TagCache, type TagCacheOptions } from '../../lib/index.js';
+import { needs } from '../support/servers.js';
+import { OwnRedis, commandDelta, freePort } from '../support/redis-server.js';
+
+/** Polls `condition` (a store round trip) until it holds; bounded, for a server coming back. */
+async function eventually(condition: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await condition()) return;
+    await delay(20);
+  }
+  assert.fail(`timed out waiting until ${what}`);
+}
+
+describe('TagCache on a Redis of its own', needs('redis'), () => {
+  let redis: OwnRedis;
+  const caches: TagCache[] = [];
+  const make = (options: TagCacheOptions = {}) => {
+    const cache = new TagCache({ store: redis.url, namespace: `own-${caches.length}`, ...options });
+    caches.push(cache);
+    return cache;
+  };
+  before(async () => {
+    redis = await OwnRedis.start();
+  });
+  after(async () => {
+    await Promise.all(caches.map((c) => c.close()));
+    await redis.stop();
+  });
+
+  it('invalidating a tag costs the same commands for 10 entries as for 10,000', async () => {
+    const cache = make();
+    const fill = async (tag: string, count: number) => {
+      for (let start = 0; start < count; start += 500) {
+        await Promise.all(Array.from({ length: Math.min(500, count - start) }, (_, i) => cache.wrap(`${tag}:${start + i}`, () => start + i, { tags: [tag] })));
+      }
+    };
+    await fill('Few', 10);
+    await fill('Many', 10_000);
+
+    const s0 = await redis.commandCounts();
+    await cache.invalidateTags(['Few']);
+    const s1 = await redis.commandCounts();
+    await cache.invalidateTags(['Many']);
+    const s2 = await redis.commandCounts();
+    const few = commandDelta(s0, s1);
+    const many = commandDelta(s1, s2);
+    assert.deepEqual(many, few, 'the same commands, whatever the number of entries');
+    assert.ok(!Object.keys(many).some((cmd) => /scan|keys|del|unlink/.test(cmd)), `no scan or delete of entries: ${JSON.stringify(many)}`);
+
+    let runs = 0;
+    assert.equal(await cache.wrap('Many:0', () => (runs++, -1), { tags: ['Many'] }), -1);
+    assert.equal(await cache.wrap('Many:9999', () => (runs++, -1), { tags: ['Many'] }), -1);
+    assert.equal(await cache.wrap('Few:9', () => (runs++, -1), { tags: ['Few'] }), -1);
+    assert.equal(runs, 3, 'every entry that carried an invalidated tag misses');
+  });
+
+  it('a hit in steady state is one MGET, also for an entry with tags learned during its computation', async () => {
+    const cache = make({ clockSkewMs: 0 });
+    // The learned tag was invalidated long before: only then may an entry that learns it be stored.
+    await (await cache.store()).set(`${cache.namespace}:t:Learned`, `${(Date.now() - 60_000).toString(36)}.old`);
+    let runs = 0;
+    const read = () => cache.wrap('steady', async () => {
+      addCacheTags('Learned');
+      return ++runs;
+    }, { tags: ['Declared_1', 'Declared_2'] });
+    await read();
+    await read();
+    assert.equal(runs, 1);
+    const s0 = await redis.commandCounts();
+    assert.equal(await read(), 1);
+    assert.deepEqual(commandDelta(s0, await redis.commandCounts()), { mget: 1 });
+  });
+
+  it('with Redis killed, calls return the source value, never throw, and try the store only once', async () => {
+    const cache = make({ timeoutMs: 300, circuitBreaker: { resetAfterMs: 60_000 } });
+    const errors: string[] = [];
+    cache.on('error', ({ operation }) => errors.push(operation));
+    let source = 0;
+    assert.equal(await cache.wrap('down', () => ++source, { tags: ['D'] }), 1);
+    assert.equal(await cache.wrap('down', () => ++source, { tags: ['D'] }), 1);
+
+    await redis.stop();
+    for (let i = 2; i <= 21; i++) assert.equal(await cache.wrap('down', () => ++source, { tags: ['D'] }), i, 'served from the source');
+    await cache.invalidateTags(['D']);
+    assert.equal(errors.length, 1, `one failed store call opens the circuit; the others skip the store (${errors.join(', ')})`);
+    assert.equal(cache.pendingInvalidations, 1, 'the invalidation is kept for retry');
+    await redis.start();
+  });
+
+  it('with nothing listening on the port, calls return the source value and try the store only once', async () => {
+    const cache = new TagCache({ store: `redis://127.0.0.1:${await freePort()}`, timeoutMs: 300, circuitBreaker: { resetAfterMs: 60_000 } });
+    caches.push(cache);
+    let errors = 0;
+    cache.on('error', () => errors++);
+    let source = 0;
+    for (let i = 1; i <= 20; i++) assert.equal(await cache.wrap('nowhere', () => ++source, { tags: ['N'] }), i);
+    await assert.doesNotReject(cache.invalidateTags(['N']));
+    assert.equal(errors, 1);
+  });
+
+  it('when a hung Redis answers again, caching resumes and the invalidation it missed is written by itself', async () => {
+    const options: TagCacheOptions = { timeoutMs: 300, circuitBreaker: { resetAfterMs: 50 }, retry: { initialDelayMs: 60_000 } };
+    const cache = make(options);
+    const otherProcess = make({ ...options, namespace: cache.namespace });
+    let source = 0;
+    const read = (c: TagCache) => c.wrap('hung', () => ++source, { tags: ['H'] });
+    assert.equal(await read(cache), 1);
+    assert.equal(await read(otherProcess), 1);
+
+    redis.pause();
+    assert.equal(await read(cache), 2, 'a timed-out read serves the source');
+    await cache.invalidateTags(['H']); // skipped by the open circuit: left pending
+    assert.equal(cache.pendingInvalidations, 1);
+    redis.resume();
+
+    await eventually(async () => (await otherProcess.get('hung')) === undefined, 'the pending invalidation reaches Redis');
+    assert.equal(cache.pendingInvalidations, 0);
+    assert.equal(await read(cache), 3);
+    assert.equal(await read(cache), 3, 'caching resumed: the source did not run again');
+  });
+
+  it('while Redis refuses writes, this process serves no entry whose invalidation is pending, and the retry writes it later', async () => {
+    const cache = make({ circuitBreaker: { resetAfterMs: 0 }, retry: { initialDelayMs: 60_000 } });
+    const otherProcess = make({ namespace: cache.namespace });
+    let source = 0;
+    const read = (c: TagCache) => c.wrap('refused', () => ++source, { tags: ['R'] });
+    assert.equal(await read(cache), 1);
+    assert.equal(await read(otherProcess), 1);
+
+    await redis.command('CONFIG', 'SET', 'maxmemory', '1'); // noeviction: every write is refused, reads work
+    try {
+      await cache.invalidateTags(['R']);
+      assert.equal(cache.pendingInvalidations, 1);
+      assert.equal(await cache.get('refused'), undefined, 'not served here: its invalidation is pending');
+      assert.equal(await read(cache), 2, 'computed from the source');
+      assert.equal(await otherProcess.get('refused'), 1, 'another process cannot know until the write lands');
+      assert.equal(await cache.flushInvalidations(), false, 'the retry fails while writes are refused');
+    } finally {
+      await redis.command('CONFIG', 'SET', 'maxmemory', '0');
+    }
+    assert.equal(await cache.flushInvalidations(), true);
+    assert.equal(cache.pendingInvalidations, 0);
+    assert.equal(await otherProcess.get('refused'), undefined, 'once written, every process misses');
+  });
+});
