@@ -1,4 +1,5 @@
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
+import { BoundedMemoryStore } from './bounded-memory-store.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { CacheTagsError } from './errors.js';
 import { TypedEmitter, type TagCacheEventName, type TagCacheEvents } from './events.js';
@@ -47,6 +48,8 @@ export interface TagCacheOptions {
   retry?: { initialDelayMs?: number; maxDelayMs?: number };
   /** Receives store failures and recoveries. Default: none (subscribe to the `error` event instead). */
   logger?: CacheTagsLogger;
+  /** With the default in-process store: how many keys (entries and tag versions) it keeps, least recently used first out. Default 100000. */
+  maxMemoryEntries?: number;
   /** Value serializer. Default {@link defaultSerializer}. */
   serializer?: Serializer;
   /** How many keys' learned tags are remembered so that their hits need one round trip. Default 10000. */
@@ -160,7 +163,7 @@ export class TagCache {
     const store = options.store;
     this.ownsStore = store === undefined || isRedisUrl(store) || !(store instanceof Keyv);
     if (store === undefined) {
-      this.keyv = new Keyv({ store: new Map(), useKeyPrefix: false });
+      this.keyv = new Keyv({ store: new BoundedMemoryStore(options.maxMemoryEntries ?? 100_000), useKeyPrefix: false });
     } else if (isRedisUrl(store)) {
       this.keyv = createRedisKeyv(store, timeoutMs);
       // Surfaced through the gateway on first use; here it must not become an unhandled rejection.

@@ -285,3 +285,20 @@ for (const store of storeCases) {
     });
   });
 }
+
+describe('the default in-process store', () => {
+  it('keeps at most maxMemoryEntries keys, and a forgotten tag version makes its entries miss', async () => {
+    const cache = new TagCache({ maxMemoryEntries: 3 });
+    let runs = 0;
+    const read = () => cache.wrap('kept', () => ++runs, { tags: ['K'] });
+    assert.equal(await read(), 1);
+    assert.equal(await read(), 1);
+    // Entry and version of 'kept' make 2 keys; two more entries push the least recently used out.
+    await cache.set('x', 1);
+    await cache.set('y', 2);
+    const keyv = await cache.store();
+    assert.equal((keyv.store as Map<string, unknown>).size, 3);
+    assert.equal(await read(), 2, 'what was forgotten is a miss, never a wrong hit');
+    await cache.close();
+  });
+});
