@@ -1,0 +1,71 @@
+import { Utils, type EntityManager, type EntityMetadata } from '@mikro-orm/core';
+import { QueryBuilder } from '@mikro-orm/knex';
+import { cascadeTags, selectRows } from './row-queries.js';
+import { entityShaped, propertiesOf, tagsOfRows, type Row } from './rows.js';
+import { recordWrite, subscribersOf } from './subscriber.js';
+
+/** The private parts of a QueryBuilder this hook reads; stable across MikroORM 6. */
+interface WriteQueryBuilder {
+  type?: string;
+  em?: EntityManager;
+  context?: object;
+  alias: string;
+  mainAlias?: { metadata?: EntityMetadata };
+  _cond: object;
+  _data?: Row | Row[];
+}
+
+interface RunResult {
+  insertId?: unknown;
+  rows?: Row[];
+}
+
+const HOOKED = Symbol.for('cache-tags.mikro-orm.query-builder');
+
+function insertedRows(meta: EntityMetadata, qb: WriteQueryBuilder, result: RunResult): Row[] {
+  const key = meta.primaryKeys.length === 1 ? meta.primaryKeys[0] : undefined;
+  const column = key ? meta.properties[key as never]?.fieldNames?.[0] : undefined;
+  const rows = Utils.asArray(qb._data ?? []);
+  return rows.map((data, i) => {
+    const row = entityShaped(meta, propertiesOf(meta, data as Row));
+    if (!key || row[key] !== undefined) return row;
+    const returned = column ? result.rows?.[i]?.[column] : undefined;
+    return { ...row, [key]: returned ?? (rows.length === 1 ? result.insertId : undefined) };
+  });
+}
+
+/**
+ * Makes `qb.insert()/update()/delete()/truncate()` executions invalidate: for an update or delete
+ * the matching rows are read first with the builder's own condition, on its transaction. Only
+ * builders made by an entity manager whose ORM has a {@link CacheTagsSubscriber} are touched;
+ * those MikroORM builds internally (flush, `nativeUpdate`, ...) have none and are covered elsewhere.
+ * Idempotent.
+ */
+export function coverQueryBuilderWrites(): void {
+  const proto = QueryBuilder.prototype as unknown as Record<PropertyKey, unknown>;
+  if (proto[HOOKED]) return;
+  const execute = proto.execute as (this: unknown, ...args: unknown[]) => Promise<unknown>;
+  proto.execute = async function (this: WriteQueryBuilder, ...args: unknown[]): Promise<unknown> {
+    const type = this.type;
+    const writes = type === 'INSERT' || type === 'UPDATE' || type === 'DELETE' || type === 'TRUNCATE';
+    const subscribers = writes ? subscribersOf(this.em) : [];
+    const meta = this.mainAlias?.metadata;
+    if (subscribers.length === 0 || !meta || !this.em || !type) return execute.apply(this, args);
+    const em = this.em;
+    const on = { alias: this.alias, ctx: this.context };
+    const before = type === 'UPDATE' || type === 'DELETE' ? await selectRows(em, meta, this._cond, on) : [];
+    const cascaded = type === 'DELETE' ? await cascadeTags(em, meta, before) : [];
+    const result = (await execute.apply(this, args)) as RunResult;
+    let after: Row[] = [];
+    if (type === 'UPDATE') {
+      const change = entityShaped(meta, propertiesOf(meta, (this._data ?? {}) as Row));
+      after = before.map((row) => ({ ...row, ...change }));
+    } else if (type === 'INSERT') {
+      after = insertedRows(meta, this, result ?? {});
+    }
+    const tags = [...tagsOfRows(meta, [...before, ...after]), ...cascaded];
+    await recordWrite(subscribers, this.context, tags, { orm: 'mikro-orm', operation: `qb.${type.toLowerCase()}`, entity: meta.className });
+    return result;
+  };
+  proto[HOOKED] = true;
+}

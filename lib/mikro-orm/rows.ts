@@ -1,0 +1,65 @@
+import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import { tagsOfChange, typeTagsOf } from '../orm/index.js';
+
+/** One row of an entity, keyed by property name. */
+export type Row = Record<string, unknown>;
+
+/** Whether the property holds the foreign key of a to-one relation (the side with the column). */
+export function holdsForeignKey(prop: EntityProperty): boolean {
+  return prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && !!prop.owner);
+}
+
+/** An object shaped like the related entity as far as a foreign key tells: its primary key. */
+function referenceTo(prop: EntityProperty, key: unknown): Row {
+  const pks = prop.targetMeta?.primaryKeys ?? prop.referencedPKs ?? ['id'];
+  const values = Array.isArray(key) ? key : [key];
+  return Object.fromEntries(pks.map((pk, i) => [pk, values[i]]));
+}
+
+/**
+ * MikroORM hands out rows in database shape (a foreign key is the raw primary key: `{ user: 3 }`);
+ * tag functions are written against the entity (`photo.user.id`). This turns a database-shaped row,
+ * keyed by property name, into that shape: each to-one relation becomes an object holding the
+ * related primary key. Values that are objects already (entities, references) are kept.
+ */
+export function entityShaped(meta: EntityMetadata, row: Row): Row {
+  const out: Row = {};
+  for (const [key, value] of Object.entries(row)) {
+    const prop = meta.properties[key] as EntityProperty | undefined;
+    const raw = value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value));
+    out[key] = prop && holdsForeignKey(prop) && raw ? referenceTo(prop, value) : value;
+  }
+  return out;
+}
+
+/** A row keyed by column name (as a query builder holds its data) re-keyed by property name. */
+export function propertiesOf(meta: EntityMetadata, row: Row): Row {
+  const out: Row = {};
+  for (const [key, value] of Object.entries(row)) {
+    const prop = meta.properties[key] as EntityProperty | undefined;
+    const byColumn = prop ? undefined : meta.props.find((p) => p.fieldNames?.length === 1 && p.fieldNames[0] === key);
+    out[prop ? key : (byColumn?.name ?? key)] = value;
+  }
+  return out;
+}
+
+/**
+ * The tags of a set of rows of one entity (old or new values alike, entity-shaped) plus its
+ * type-level tags. With no rows it is the type-level tags: a write whose rows are unknown still
+ * invalidates every result that depends on "any row of this type".
+ */
+export function tagsOfRows(meta: EntityMetadata, rows: Iterable<Row | undefined>): string[] {
+  const cls = meta.class as Function;
+  const tags = new Set(typeTagsOf(cls));
+  for (const row of rows) if (row) for (const tag of tagsOfChange(cls, row, undefined)) tags.add(tag);
+  return [...tags];
+}
+
+/** The primary key value(s) of a row: a scalar, or an array for a composite key. */
+export function primaryKeyOf(meta: EntityMetadata, row: Row): unknown {
+  const values = meta.primaryKeys.map((pk) => {
+    const value = row[pk];
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Row)[Object.keys(value)[0]] : value;
+  });
+  return values.length === 1 ? values[0] : values;
+}
