@@ -8,6 +8,7 @@ export class PendingInvalidations {
   private timer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private flushing: Promise<boolean> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly write: (tags: string[]) => Promise<boolean>,
@@ -41,6 +42,7 @@ export class PendingInvalidations {
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -57,7 +59,7 @@ export class PendingInvalidations {
   }
 
   private schedule(): void {
-    if (this.timer || this.tags.size === 0) return;
+    if (this.timer || this.stopped || this.tags.size === 0) return;
     const delay = Math.min(this.initialDelayMs * 2 ** this.attempt, this.maxDelayMs);
     this.attempt += 1;
     this.timer = setTimeout(() => {

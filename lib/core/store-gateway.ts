@@ -21,6 +21,7 @@ export class StoreGateway {
    * read becomes a miss and an invalidation is written twice.
    */
   private storeErrors = 0;
+  private closed = false;
 
   constructor(
     private readonly keyv: () => Keyv | Promise<Keyv>,
@@ -33,6 +34,11 @@ export class StoreGateway {
   /** Counts an 'error' event of the store. */
   storeReportedError(): void {
     this.storeErrors += 1;
+  }
+
+  /** After this, no call reaches the store: a closed cache must not reopen its connection. */
+  close(): void {
+    this.closed = true;
   }
 
   get available(): boolean {
@@ -62,7 +68,7 @@ export class StoreGateway {
 
   /** The store's answer, or `undefined` when it gave none. */
   private async call<T>(operation: string, op: (keyv: Keyv) => Promise<T>): Promise<{ value: T } | undefined> {
-    if (!this.breaker.allow()) return undefined;
+    if (this.closed || !this.breaker.allow()) return undefined;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(

@@ -322,11 +322,13 @@ export class TagCache {
   /**
    * Writes pending invalidations one last time, stops retrying, and disconnects the store if this
    * cache created it (from a URL or an adapter). A Keyv instance you passed in stays yours to close.
+   * A closed cache never touches the store again: calls run their source and store nothing.
    * @public
    */
   async close(): Promise<void> {
     if (this.pending.size > 0) await this.pending.flush();
     this.pending.stop();
+    this.gateway.close();
     if (!this.ownsStore) return;
     try {
       const keyv = await this.keyv;

@@ -149,4 +149,17 @@ describe('TagCache on a Redis of its own', needs('redis'), () => {
     assert.equal(cache.pendingInvalidations, 0);
     assert.equal(await otherProcess.get('refused'), undefined, 'once written, every process misses');
   });
+
+  it('a closed cache runs the source and never reconnects to the store', async () => {
+    const cache = make();
+    let source = 0;
+    await cache.wrap('closed', () => ++source, { tags: ['C'] });
+    await cache.close();
+    const before = await redis.commandCounts();
+    assert.equal(await cache.wrap('closed', () => ++source, { tags: ['C'] }), 2);
+    await cache.invalidateTags(['C']);
+    assert.deepEqual(commandDelta(before, await redis.commandCounts()), {}, 'no command reached Redis');
+    const client = ((await cache.store()).store as { client: { isOpen: boolean } }).client;
+    assert.equal(client.isOpen, false, 'its connection stays closed');
+  });
 });
