@@ -1,0 +1,72 @@
+import type { DataSource, EntityMetadata, QueryRunner } from 'typeorm';
+import { tagsOfChange, typeTagsOf } from '../orm/index.js';
+import { keyOf, rowsByKeys, type Row } from './rows.js';
+
+/** How deep database-level `ON DELETE CASCADE` chains are followed from a deleted row. */
+const MAX_CASCADE_DEPTH = 4;
+
+/** The type-level tags of the entity behind `metadata` (an EntitySchema entity: its name). */
+export function metadataTypeTags(metadata: EntityMetadata): string[] {
+  if (metadata.isJunction) return junctionSides(metadata).flatMap((side) => metadataTypeTags(side.metadata));
+  return typeof metadata.target === 'function' ? typeTagsOf(metadata.target) : [metadata.targetName];
+}
+
+/** The tags that a change of `rows` (old rows, new rows: any mix) invalidates, type-level tags included. */
+export function rowTags(metadata: EntityMetadata, rows: readonly (Row | undefined)[]): string[] {
+  const tags = new Set(metadataTypeTags(metadata));
+  if (typeof metadata.target === 'function') {
+    for (const row of rows) if (row) for (const tag of tagsOfChange(metadata.target, row, undefined)) tags.add(tag);
+  }
+  return [...tags];
+}
+
+/** The two entities a junction table links, each with the junction columns that point at it. */
+function junctionSides(junction: EntityMetadata) {
+  return [junction.ownerColumns, junction.inverseColumns]
+    .filter((columns) => columns.length > 0 && columns[0].referencedColumn)
+    .map((columns) => ({ metadata: columns[0].referencedColumn!.entityMetadata, columns, referenced: columns.map((c) => c.referencedColumn!) }));
+}
+
+/**
+ * What adding or removing junction rows invalidates: the tags of the rows on both sides, as they
+ * are now (read on `queryRunner`), and both entities' type-level tags.
+ */
+export async function junctionTags(dataSource: DataSource, queryRunner: QueryRunner | undefined, junction: EntityMetadata, links: readonly object[]): Promise<string[]> {
+  const tags = new Set(metadataTypeTags(junction));
+  for (const side of junctionSides(junction)) {
+    const keys = links.map((link) => side.columns.map((column) => (link as Row)[column.propertyName] ?? column.getEntityValue(link)));
+    const rows = await rowsByKeys(dataSource, queryRunner, side.metadata, side.referenced, keys);
+    for (const tag of rowTags(side.metadata, rows)) tags.add(tag);
+  }
+  return [...tags];
+}
+
+/**
+ * What the database changes by itself when `rows` of `metadata` are deleted: rows that an
+ * `ON DELETE CASCADE` foreign key deletes (followed down a few levels) or `SET NULL` detaches, and
+ * junction rows (both sides). Read before the delete, on the deleting query runner.
+ */
+export async function cascadeTags(
+  dataSource: DataSource,
+  queryRunner: QueryRunner | undefined,
+  metadata: EntityMetadata,
+  rows: readonly Row[],
+  depth = 0,
+): Promise<string[]> {
+  const tags = new Set<string>();
+  if (rows.length === 0 || depth > MAX_CASCADE_DEPTH) return [];
+  for (const child of dataSource.entityMetadatas) {
+    for (const fk of child.foreignKeys) {
+      if (fk.referencedEntityMetadata !== metadata || (fk.onDelete !== 'CASCADE' && fk.onDelete !== 'SET NULL')) continue;
+      const keys = rows.map((row) => keyOf(fk.referencedColumns, row));
+      const children = await rowsByKeys(dataSource, queryRunner, child, fk.columns, keys);
+      if (children.length === 0) continue;
+      const found = child.isJunction ? await junctionTags(dataSource, queryRunner, child, children) : rowTags(child, children);
+      for (const tag of found) tags.add(tag);
+      if (fk.onDelete === 'CASCADE' && !child.isJunction) {
+        for (const tag of await cascadeTags(dataSource, queryRunner, child, children, depth + 1)) tags.add(tag);
+      }
+    }
+  }
+  return [...tags];
+}

@@ -1,0 +1,251 @@
+import {
+  EventSubscriber,
+  type AfterQueryEvent,
+  type DataSource,
+  type EntityMetadata,
+  type EntitySubscriberInterface,
+  type InsertEvent,
+  type LoadEvent,
+  type QueryRunner,
+  type RecoverEvent,
+  type RemoveEvent,
+  type SoftRemoveEvent,
+  type TransactionCommitEvent,
+  type TransactionRollbackEvent,
+  type UpdateEvent,
+} from 'typeorm';
+import { addCacheTags, type TagCache } from '../core/index.js';
+import { currentScope } from '../core/tracking-scope.js';
+import { hasCacheTags, tagsFor } from '../decorators/cache-tags.js';
+import { writeTargetTable } from '../orm/index.js';
+import { cascadeTags, junctionTags, metadataTypeTags, rowTags } from './entity-tags.js';
+import { Invalidator, type TypeOrmWriteSource } from './invalidator.js';
+import { installQueryBuilderHooks } from './query-builder-hooks.js';
+import { entityRow, keyOf, reselect, rowsByKeys, type Row } from './rows.js';
+import { SUBSCRIBER_BRAND, persistContext, statementContext, takeDetachedRows, takeStatementWrite } from './write-context.js';
+
+/**
+ * Options of {@link CacheTagsSubscriber}.
+ * @public
+ */
+export interface CacheTagsSubscriberOptions {
+  /** The cache to invalidate: an instance or the name given to `registerTagCache`. Default: the default cache. */
+  cache?: TagCache | string;
+}
+
+type ChangeEvent = { queryRunner: QueryRunner; metadata: EntityMetadata };
+
+function dataSourceOf(queryRunner: QueryRunner): DataSource {
+  return (queryRunner as { dataSource?: DataSource }).dataSource ?? queryRunner.connection;
+}
+
+function source(operation: string, metadata: EntityMetadata): TypeOrmWriteSource {
+  return { orm: 'typeorm', operation, entity: metadata.targetName || metadata.tableName };
+}
+
+type RowEvent = ChangeEvent & { entityId?: unknown; databaseEntity?: unknown; entity?: unknown };
+
+/** The primary key of the row an event is about, as its before- and after-hook both see it. */
+function identity(event: RowEvent): string | undefined {
+  const source = event.databaseEntity ?? event.entity;
+  const id = event.entityId ?? (source ? keyOf(event.metadata.primaryColumns, source) : undefined);
+  if (id === undefined || (Array.isArray(id) && id.some((part) => part === undefined))) return undefined;
+  return JSON.stringify([event.metadata.tableName, id]);
+}
+
+/**
+ * The TypeORM subscriber that invalidates, after each write, the tags of the rows it changed (old
+ * and new values) and the entity's type-level tag: at once outside a transaction, once when the
+ * outermost transaction ends inside one. It also adds the tags of entities loaded inside a
+ * `@Cached` computation to that computation (tracked loads).
+ *
+ * `installCacheTags(dataSource, { cache })` adds it to a running DataSource; or list the class in
+ * the DataSource's `subscribers` (it then uses the default cache, see `setDefaultTagCache`).
+ * @public
+ */
+@EventSubscriber()
+export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
+  /** Where the invalidations go. */
+  readonly invalidator: Invalidator;
+  /** What before-hooks read for their after-hooks (old rows, a removal's tags), per query runner and row. */
+  private readonly stashed = new WeakMap<QueryRunner, Map<string, unknown>>();
+  /** How the query-builder hooks recognise a DataSource with cache-tags installed. */
+  readonly [SUBSCRIBER_BRAND] = true;
+
+  constructor(options: CacheTagsSubscriberOptions = {}) {
+    this.invalidator = new Invalidator(options.cache);
+    installQueryBuilderHooks();
+  }
+
+  /** The cache this subscriber invalidates. */
+  get cache(): TagCache {
+    return this.invalidator.resolveCache();
+  }
+
+  private record(event: ChangeEvent, tags: string[], operation: string): Promise<void> {
+    return this.invalidator.record(event.queryRunner, tags, source(operation, event.metadata));
+  }
+
+  /** Old rows read before a query-builder write, new rows read after it. */
+  private async statementTags(event: ChangeEvent, write: { oldRows: Row[]; dependentTags: string[] }, reread: boolean): Promise<string[]> {
+    const newRows = reread ? await reselect(dataSourceOf(event.queryRunner), event.queryRunner, event.metadata, write.oldRows) : [];
+    return [...new Set([...rowTags(event.metadata, [...write.oldRows, ...newRows]), ...write.dependentTags])];
+  }
+
+  async afterInsert(event: InsertEvent<any>): Promise<void> {
+    const { metadata } = event;
+    const ds = dataSourceOf(event.queryRunner);
+    const link = event.entity ?? event.entityId;
+    if (metadata.isJunction) {
+      const tags = link ? await junctionTags(ds, event.queryRunner, metadata, [link]) : metadataTypeTags(metadata);
+      return this.record(event, tags, 'relation');
+    }
+    const upsert = statementContext.getStore()?.write;
+    if (upsert?.kind === 'upsert' && upsert.metadata === metadata && upsert.conflictColumns && event.entity) {
+      // The ids TypeORM reports for upserted rows are wrong on SQLite: find the rows by their conflict keys.
+      const [row] = await rowsByKeys(ds, event.queryRunner, metadata, upsert.conflictColumns, [keyOf(upsert.conflictColumns, event.entity)]);
+      const key = row && JSON.stringify(keyOf(metadata.primaryColumns, row));
+      const old = upsert.oldRows.filter((r) => JSON.stringify(keyOf(metadata.primaryColumns, r)) === key);
+      return this.record(event, rowTags(metadata, [row ?? entityRow(metadata, event.entity), ...old]), 'upsert');
+    }
+    return this.record(event, rowTags(metadata, [entityRow(metadata, event.entity)]), 'insert');
+  }
+
+  private stash(event: RowEvent, value: unknown): void {
+    const key = identity(event);
+    if (!key) return;
+    let map = this.stashed.get(event.queryRunner);
+    if (!map) this.stashed.set(event.queryRunner, (map = new Map()));
+    map.set(key, value);
+  }
+
+  private unstash<T>(event: RowEvent): T | undefined {
+    const key = identity(event);
+    const map = key ? this.stashed.get(event.queryRunner) : undefined;
+    const value = map?.get(key!);
+    map?.delete(key!);
+    return value as T | undefined;
+  }
+
+  /**
+   * The complete old row: `save` re-selects only the relations it writes, so a partial
+   * `databaseEntity` (a plain `{ id, title }` save) is completed from the database, before the write.
+   */
+  private async oldRows(event: RowEvent): Promise<Row[]> {
+    const { metadata, databaseEntity } = event;
+    if (databaseEntity && metadata.columns.every((c) => c.getEntityValue(databaseEntity) !== undefined)) return [entityRow(metadata, databaseEntity)];
+    const id = event.entityId ?? (databaseEntity ?? event.entity ? keyOf(metadata.primaryColumns, (databaseEntity ?? event.entity) as object) : undefined);
+    if (id === undefined) return [];
+    const key = typeof id === 'object' && id !== null && !Array.isArray(id) ? keyOf(metadata.primaryColumns, id) : ([] as unknown[]).concat(id);
+    return rowsByKeys(dataSourceOf(event.queryRunner), event.queryRunner, metadata, metadata.primaryColumns, [key]);
+  }
+
+  async beforeUpdate(event: UpdateEvent<any>): Promise<void> {
+    if (event.databaseEntity) this.stash(event, await this.oldRows(event));
+  }
+
+  async afterUpdate(event: UpdateEvent<any>): Promise<void> {
+    const { metadata } = event;
+    const ds = dataSourceOf(event.queryRunner);
+    const write = !event.databaseEntity ? takeStatementWrite(metadata, ['update']) : undefined;
+    if (write) return this.record(event, await this.statementTags(event, write, true), 'update');
+    if (event.databaseEntity) {
+      const old = this.unstash<Row[]>(event) ?? [entityRow(metadata, event.databaseEntity)];
+      return this.record(event, rowTags(metadata, [...old, entityRow(metadata, ...old, event.entity)]), 'update');
+    }
+    // An update TypeORM ran with no entity (an orphaned child being nullified): its rows were read before.
+    const detached = event.entity ? [] : takeDetachedRows(metadata);
+    const newRows = detached.length ? await reselect(ds, event.queryRunner, metadata, detached) : [];
+    return this.record(event, rowTags(metadata, [...detached, ...newRows]), 'update');
+  }
+
+  async beforeRemove(event: RemoveEvent<any>): Promise<void> {
+    if (event.metadata.isJunction || !identity(event)) return;
+    const { metadata } = event;
+    const stored = await this.oldRows(event);
+    const rows = stored.length ? stored : [entityRow(metadata, event.entity)];
+    const cascaded = await cascadeTags(dataSourceOf(event.queryRunner), event.queryRunner, metadata, stored);
+    this.stash(event, [...rowTags(metadata, rows), ...cascaded]);
+  }
+
+  async afterRemove(event: RemoveEvent<any>): Promise<void> {
+    const { metadata } = event;
+    if (metadata.isJunction) {
+      const link = event.entity ?? event.entityId;
+      const write = link ? undefined : takeStatementWrite(metadata, ['delete']);
+      const links = link ? [link] : (write?.oldRows ?? []);
+      const tags = links.length ? await junctionTags(dataSourceOf(event.queryRunner), event.queryRunner, metadata, links) : metadataTypeTags(metadata);
+      return this.record(event, tags, 'relation');
+    }
+    const write = identity(event) ? undefined : takeStatementWrite(metadata, ['delete']);
+    const tags = write
+      ? await this.statementTags(event, write, false)
+      : (this.unstash<string[]>(event) ?? rowTags(metadata, [event.databaseEntity ? entityRow(metadata, event.databaseEntity) : undefined]));
+    return this.record(event, tags, 'remove');
+  }
+
+  async beforeSoftRemove(event: SoftRemoveEvent<any>): Promise<void> {
+    if (identity(event)) this.stash(event, await this.oldRows(event));
+  }
+
+  async beforeRecover(event: RecoverEvent<any>): Promise<void> {
+    if (identity(event)) this.stash(event, await this.oldRows(event));
+  }
+
+  afterSoftRemove(event: SoftRemoveEvent<any>): Promise<void> {
+    return this.softChange(event, 'soft-delete', 'soft-remove');
+  }
+
+  afterRecover(event: RecoverEvent<any>): Promise<void> {
+    return this.softChange(event, 'restore', 'recover');
+  }
+
+  private async softChange(event: SoftRemoveEvent<any> | RecoverEvent<any>, kind: 'soft-delete' | 'restore', operation: string): Promise<void> {
+    const { metadata } = event;
+    const write = identity(event) ? undefined : takeStatementWrite(metadata, [kind]);
+    if (write) return this.record(event, await this.statementTags(event, write, true), operation);
+    const old = this.unstash<Row[]>(event) ?? (event.databaseEntity ? [entityRow(metadata, event.databaseEntity)] : []);
+    const updated = event.entity ? [entityRow(metadata, ...old, event.entity)] : await reselect(dataSourceOf(event.queryRunner), event.queryRunner, metadata, old);
+    return this.record(event, rowTags(metadata, [...old, ...updated]), operation);
+  }
+
+  afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+    return this.transactionEnded(event.queryRunner, 'commit');
+  }
+
+  afterTransactionRollback(event: TransactionRollbackEvent): Promise<void> {
+    return this.transactionEnded(event.queryRunner, 'rollback');
+  }
+
+  private transactionEnded(queryRunner: QueryRunner, outcome: 'commit' | 'rollback'): Promise<void> {
+    // A write that failed between its before- and after-hook left its stash behind.
+    if (!queryRunner.isTransactionActive) this.stashed.delete(queryRunner);
+    return this.invalidator.transactionEnded(queryRunner, outcome);
+  }
+
+  /** Raw SQL reaches no entity hook: a write statement invalidates the type-level tags of its target table. */
+  async afterQuery(event: AfterQueryEvent): Promise<void> {
+    if (!event.success || statementContext.getStore()) return;
+    const target = writeTargetTable(event.query);
+    if (!target) return;
+    const table = target.table.toLowerCase();
+    const written = dataSourceOf(event.queryRunner).entityMetadatas.filter((m) => m.tableName.toLowerCase() === table && (!target.schema || !m.schema || m.schema === target.schema));
+    const tags = [...new Set(written.flatMap(metadataTypeTags))];
+    if (tags.length) await this.invalidator.record(event.queryRunner, tags, { orm: 'typeorm', operation: 'raw-sql', entity: target.table });
+  }
+
+  /**
+   * Tracked loads: an entity loaded inside a `@Cached` computation makes the computation depend on
+   * its tags. Only entities loaded with every column (each many-to-one's FK included: the relation
+   * loaded, or an FK column declared): the tags of a partial entity would be wrong.
+   */
+  afterLoad(entity: unknown, event?: LoadEvent<any>): void {
+    if (!currentScope() || persistContext.getStore() || !event?.metadata) return;
+    const { metadata } = event;
+    const target = metadata.target;
+    if (typeof target !== 'function' || !(entity instanceof target) || !hasCacheTags(target)) return;
+    if (!metadata.columns.every((column) => column.getEntityValue(entity) !== undefined)) return;
+    const tags = tagsFor(entity, target as new () => unknown);
+    if (tags.length) addCacheTags(...tags);
+  }
+}

@@ -1,0 +1,56 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { EntityMetadata } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
+import type { Row } from './rows.js';
+
+/**
+ * What a query-builder write read before it ran, for the subscriber's after-hook of the same
+ * statement: TypeORM gives that hook no WHERE and no ids (shared/notes/orm-events.md §1).
+ */
+export interface StatementWrite {
+  kind: 'update' | 'delete' | 'soft-delete' | 'restore' | 'upsert';
+  metadata: EntityMetadata;
+  /** The SET object, which the update hook receives as its entity: tells this statement's hook apart. */
+  valuesSet: unknown;
+  /** The rows the statement's WHERE matched (for an upsert: the rows its conflict keys matched). */
+  oldRows: Row[];
+  /** Tags of rows the database deletes or detaches by itself (`ON DELETE CASCADE` / `SET NULL`). */
+  dependentTags: string[];
+  /** The conflict columns of an upsert. */
+  conflictColumns?: ColumnMetadata[];
+  consumed?: boolean;
+}
+
+/** Set while an ORM query builder executes: its SQL is not raw SQL. */
+export interface StatementContext {
+  write?: StatementWrite;
+}
+
+/** Set while `save`/`remove`/`softRemove`/`recover` persist entities. */
+export interface PersistContext {
+  /** Rows of updates that TypeORM runs with no entity (orphaned one-to-many children, nullified). */
+  detached: { metadata: EntityMetadata; rows: Row[] }[];
+}
+
+/** Marks the subscriber instances of this copy of the module. */
+export const SUBSCRIBER_BRAND = Symbol('cache-tags typeorm subscriber');
+
+export const statementContext = new AsyncLocalStorage<StatementContext>();
+export const persistContext = new AsyncLocalStorage<PersistContext>();
+
+/** The pre-read of the query-builder statement whose after-hook this is, once. */
+export function takeStatementWrite(metadata: EntityMetadata, kinds: readonly StatementWrite['kind'][]): StatementWrite | undefined {
+  const write = statementContext.getStore()?.write;
+  if (!write || write.consumed || write.metadata !== metadata || !kinds.includes(write.kind)) return undefined;
+  write.consumed = true;
+  return write;
+}
+
+/** The rows of entity-less updates of `metadata` recorded during the running persist, once. */
+export function takeDetachedRows(metadata: EntityMetadata): Row[] {
+  const persist = persistContext.getStore();
+  if (!persist) return [];
+  const rows = persist.detached.filter((d) => d.metadata === metadata).flatMap((d) => d.rows);
+  persist.detached = persist.detached.filter((d) => d.metadata !== metadata);
+  return rows;
+}
