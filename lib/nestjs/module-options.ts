@@ -1,0 +1,20 @@
+import type { TagCache, TagCacheOptions } from '../core/index.js';
+
+/**
+ * Options of {@link CacheTagsModule}: those of the default {@link TagCache}, plus named caches.
+ * @public
+ */
+export interface CacheTagsModuleOptions extends TagCacheOptions {
+  /**
+   * Extra caches, by name: injected with `@InjectTagCache(name)` and used by
+   * `@Cached({ cache: name })` and `@CachePage({ cache: name })`. Given as options, a named cache
+   * inherits the module's options (its namespace becomes `<namespace>:<name>`); given as a
+   * `TagCache`, it is used as is and stays yours to close.
+   */
+  caches?: Record<string, TagCacheOptions | TagCache>;
+  /**
+   * Install the ORM integrations on the ORM instances the application registers (every TypeORM
+   * `DataSource` of `@nestjs/typeorm`, the `MikroORM` of `@mikro-orm/nestjs`). Default `true`.
+   */
+  wireOrm?: boolean;
+}
