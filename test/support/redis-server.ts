@@ -45,7 +45,7 @@ export class OwnRedis {
   /** Kills the server (as a crash would) and waits until the port is closed. */
   async stop(): Promise<void> {
     const proc = this.process;
-    if (!proc || proc.exitCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const gone = new Promise((resolve) => proc.once('exit', resolve));
     proc.kill('SIGCONT');
     proc.kill('SIGKILL');
