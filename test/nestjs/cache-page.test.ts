@@ -6,7 +6,7 @@ import request from 'supertest';
 import { TagCache } from '../../lib/index.js';
 import { REDIS_URL, needs } from '../support/servers.js';
 import { freezeClock, passSkewMargin, unfreezeClock } from './support/clock.js';
-import { createPostgresDatabase } from './support/databases.js';
+import { scratchPostgresDatabase } from '../support/postgres.js';
 import { Calls, createPhotoApp, type Database } from './support/photo-app.js';
 import { randomUUID } from 'node:crypto';
 
@@ -24,7 +24,7 @@ const backends: Backend[] = [
     skip: needs('postgres').skip || needs('redis').skip,
     store: REDIS_URL,
     database: async () => {
-      const { database, drop } = await createPostgresDatabase();
+      const { database, drop } = await scratchPostgresDatabase('ct_nest');
       return { database: { type: 'postgres', host: '127.0.0.1', port: 5432, username: process.env.PGUSER ?? 'root', database }, drop };
     },
   },

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { scratchPostgresDatabase } from '../../support/postgres.js';
 import { POSTGRES, needs } from '../../support/servers.js';
 import { entities } from './entities.js';
 
@@ -9,16 +9,6 @@ export interface DatabaseCase {
   skip: string | false;
   /** An initialized DataSource over a fresh, empty schema; `drop` removes it all. */
   open(extra?: { subscribers?: Function[] }): Promise<{ dataSource: DataSource; drop: () => Promise<void> }>;
-}
-
-async function admin(sql: string): Promise<void> {
-  const server = new DataSource({ type: 'postgres', host: POSTGRES.host, port: POSTGRES.port, username: POSTGRES.username, database: POSTGRES.database });
-  await server.initialize();
-  try {
-    await server.query(sql);
-  } finally {
-    await server.destroy();
-  }
 }
 
 export const databaseCases: DatabaseCase[] = [
@@ -35,8 +25,7 @@ export const databaseCases: DatabaseCase[] = [
     name: 'postgres',
     ...needs('postgres'),
     async open(extra = {}) {
-      const database = `ct_typeorm_${randomBytes(6).toString('hex')}`;
-      await admin(`CREATE DATABASE ${database}`);
+      const { database, drop } = await scratchPostgresDatabase('ct_typeorm');
       const dataSource = new DataSource({
         type: 'postgres',
         host: POSTGRES.host,
@@ -52,7 +41,7 @@ export const databaseCases: DatabaseCase[] = [
         dataSource,
         drop: async () => {
           if (dataSource.isInitialized) await dataSource.destroy();
-          await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+          await drop();
         },
       };
     },
