@@ -1,0 +1,25 @@
+/*
+ * `npm run bench`: every benchmark, one after the other, each printing markdown tables.
+ * BENCH_SCALE (default 1) multiplies the number of measured operations.
+ */
+import 'reflect-metadata';
+import { cpus, loadavg } from 'node:os';
+import { benchCore } from './core.js';
+import { benchTypeorm } from './typeorm.js';
+
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const ops = (n: number): number => Math.max(1, Math.round(n * scale));
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+  console.log(`# cache-tags benchmarks — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} CPUs, load ${load}`);
+  await benchCore({ warmupOps: 2000, rounds: 30, opsPerRound: ops(250) });
+  await benchTypeorm({ warmupOps: 50, rounds: 10, opsPerRound: ops(30) });
+  console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,74 @@
+/*
+ * Sequential latency measurement of variants that are compared with each other. Each variant runs
+ * one operation at a time (awaited), and the variants take turns in short rounds whose order
+ * rotates, so that machine noise (GC, other processes, CPU frequency) falls on all of them alike.
+ */
+import { performance } from 'node:perf_hooks';
+
+/** One thing to measure: an operation that is awaited before the next one starts. */
+export interface Variant {
+  name: string;
+  run: () => Promise<unknown>;
+}
+
+/** How long and how often to run the variants. */
+export interface Schedule {
+  /** Operations per variant before anything is recorded (JIT, connections, caches). */
+  warmupOps: number;
+  /** Rounds in which every variant takes one turn. */
+  rounds: number;
+  /** Operations of one variant in one turn. */
+  opsPerRound: number;
+}
+
+/** What was measured of one variant. Latencies are in microseconds. */
+export interface Stats {
+  name: string;
+  ops: number;
+  opsPerSec: number;
+  meanUs: number;
+  p50Us: number;
+  p99Us: number;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+  return sorted[index];
+}
+
+function summarize(name: string, latenciesMs: Float64Array): Stats {
+  const sorted = latenciesMs.slice().sort();
+  let total = 0;
+  for (const ms of latenciesMs) total += ms;
+  return {
+    name,
+    ops: latenciesMs.length,
+    opsPerSec: (latenciesMs.length / total) * 1000,
+    meanUs: (total / latenciesMs.length) * 1000,
+    p50Us: percentile(sorted, 0.5) * 1000,
+    p99Us: percentile(sorted, 0.99) * 1000,
+  };
+}
+
+/** Runs `variants` in alternating rounds and returns their statistics, in the order given. */
+export async function compare(variants: readonly Variant[], schedule: Schedule): Promise<Stats[]> {
+  for (const variant of variants) {
+    for (let i = 0; i < schedule.warmupOps; i++) await variant.run();
+  }
+  const perRun = schedule.rounds * schedule.opsPerRound;
+  const latencies = variants.map(() => new Float64Array(perRun));
+  const filled = variants.map(() => 0);
+  for (let round = 0; round < schedule.rounds; round++) {
+    for (let turn = 0; turn < variants.length; turn++) {
+      const index = (round + turn) % variants.length;
+      const { run } = variants[index];
+      const into = latencies[index];
+      for (let i = 0; i < schedule.opsPerRound; i++) {
+        const start = performance.now();
+        await run();
+        into[filled[index]++] = performance.now() - start;
+      }
+    }
+  }
+  return variants.map((variant, i) => summarize(variant.name, latencies[i]));
+}

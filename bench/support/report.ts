@@ -1,0 +1,39 @@
+import type { Stats } from './measure.js';
+
+function fixed(value: number, digits: number): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** A GitHub-flavoured markdown table. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+}
+
+/** `value` over `baseline`, as "1.50x" (50 % more time per operation). */
+export function ratio(value: number, baseline: number): string {
+  return `${fixed(value / baseline, 2)}x`;
+}
+
+/**
+ * The statistics of compared variants, each with its ratios to `baseline`: of the mean latency
+ * (the inverse of the throughput ratio) and of the median latency (less sensitive to other
+ * processes on the machine).
+ */
+export function statsTable(stats: readonly Stats[], baseline: Stats): string {
+  const rows = stats.map((s) => [
+    s.name,
+    fixed(s.opsPerSec, 0),
+    fixed(s.meanUs, 1),
+    fixed(s.p50Us, 1),
+    fixed(s.p99Us, 1),
+    s === baseline ? 'baseline' : ratio(s.meanUs, baseline.meanUs),
+    s === baseline ? 'baseline' : ratio(s.p50Us, baseline.p50Us),
+  ]);
+  return markdownTable(['operation', 'ops/s', 'mean µs', 'p50 µs', 'p99 µs', 'mean ratio', 'p50 ratio'], rows);
+}
+
+/** Prints a titled section of the report. */
+export function printSection(title: string, body: string): void {
+  console.log(`\n### ${title}\n\n${body}`);
+}

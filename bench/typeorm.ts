@@ -1,0 +1,104 @@
+/*
+ * TypeORM benchmark (issue 3): what the cache-tags subscriber adds to a `save` and to a bulk
+ * `update` on PostgreSQL, with Redis as the store. Two DataSources on one database, one with
+ * installCacheTags and one without, measured in alternating rounds; each works on rows of its own.
+ */
+import { randomUUID } from 'node:crypto';
+import { Column, DataSource, Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
+import { CacheTags, TagCache } from '../lib/index.js';
+import { installCacheTags } from '../lib/typeorm/index.js';
+import { compare, type Schedule, type Variant } from './support/measure.js';
+import { scratchDatabase } from './support/postgres.js';
+import { deleteNamespace } from './support/redis-keys.js';
+import { printSection, statsTable } from './support/report.js';
+import { POSTGRES, REDIS_URL, reachable, redisAddress } from './support/servers.js';
+
+@CacheTags((item: BenchItem) => [`BenchItem_${item.id}`, `Shelf_${item.shelf}`])
+@Entity()
+class BenchItem {
+  @PrimaryGeneratedColumn() id!: number;
+  /** Which half of the table, so that the two DataSources never touch each other's rows. */
+  @Column({ type: 'varchar' }) owner!: string;
+  @Column({ type: 'int' }) shelf!: number;
+  @Column({ type: 'varchar' }) name!: string;
+  @Column({ type: 'int', default: 0 }) stock!: number;
+}
+
+/** Rows per shelf: what one bulk `update` changes. */
+const SHELF_SIZE = 100;
+const SHELVES = 5;
+
+async function seed(repo: Repository<BenchItem>, owner: string): Promise<BenchItem> {
+  const rows = [];
+  for (let shelf = 0; shelf < SHELVES; shelf++) {
+    for (let i = 0; i < SHELF_SIZE; i++) rows.push(repo.create({ owner, shelf, name: `item ${shelf}.${i}`, stock: 0 }));
+  }
+  await repo.save(rows, { chunk: 500 });
+  return repo.findOneByOrFail({ owner, shelf: 0 });
+}
+
+/** The `save` and bulk `update` of one DataSource, on its own rows. */
+async function writeVariants(dataSource: DataSource, label: string): Promise<{ save: Variant; update: Variant }> {
+  const repo = dataSource.getRepository(BenchItem);
+  const item = await seed(repo, label);
+  let turn = 0;
+  return {
+    save: {
+      name: `save, ${label}`,
+      run: () => {
+        item.stock++;
+        return repo.save(item);
+      },
+    },
+    update: {
+      name: `update of ${SHELF_SIZE} rows, ${label}`,
+      run: () => repo.update({ owner: label, shelf: turn++ % SHELVES }, { stock: () => 'stock + 1' }),
+    },
+  };
+}
+
+async function run(cache: TagCache, schedule: Schedule): Promise<void> {
+  const db = await scratchDatabase();
+  const plain = new DataSource({ ...db.options, entities: [BenchItem], synchronize: true });
+  const tagged = new DataSource({ ...db.options, entities: [BenchItem] });
+  try {
+    await plain.initialize();
+    await tagged.initialize();
+    installCacheTags(tagged, { cache });
+    const without = await writeVariants(plain, 'without cache-tags');
+    const withTags = await writeVariants(tagged, 'with cache-tags');
+    let invalidations = 0;
+    cache.on('invalidate', () => invalidations++);
+
+    const saves = await compare([without.save, withTags.save], schedule);
+    printSection('TypeORM + PostgreSQL, Redis store: save of one entity', statsTable(saves, saves[0]));
+    const updates = await compare([without.update, withTags.update], schedule);
+    printSection(`TypeORM + PostgreSQL, Redis store: repository.update of ${SHELF_SIZE} rows`, statsTable(updates, updates[0]));
+    // Each measured write of the tagged DataSource must have invalidated, or the comparison is void.
+    const expected = 2 * (schedule.warmupOps + schedule.rounds * schedule.opsPerRound);
+    if (invalidations < expected) throw new Error(`benchmark invalid: ${invalidations} invalidations for ${expected} tagged writes`);
+  } finally {
+    if (tagged.isInitialized) await tagged.destroy();
+    if (plain.isInitialized) await plain.destroy();
+    await db.drop();
+  }
+}
+
+/** The TypeORM benchmark, or one line saying why it cannot run. */
+export async function benchTypeorm(schedule: Schedule): Promise<void> {
+  const redis = redisAddress(REDIS_URL);
+  for (const [label, host, port] of [['PostgreSQL', POSTGRES.host, POSTGRES.port], ['Redis', redis.host, redis.port]] as const) {
+    if (!(await reachable(host, port))) {
+      console.log(`\n${label} is not reachable at ${host}:${port}: skipping the TypeORM benchmark.`);
+      return;
+    }
+  }
+  const namespace = `bench-${randomUUID()}`;
+  const cache = new TagCache({ store: REDIS_URL, namespace });
+  try {
+    await run(cache, schedule);
+  } finally {
+    await cache.close();
+    await deleteNamespace(REDIS_URL, namespace);
+  }
+}
