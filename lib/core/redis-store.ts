@@ -8,7 +8,7 @@ type KeyvRedisModule = typeof import('@keyv/redis'); // eslint-disable-line @typ
  * commands when it returns (shared/notes/orm-events.md §5). These settings make every call fail
  * fast instead, so the gateway's breaker can take over, and let the client reconnect by itself.
  */
-export async function createRedisKeyv(url: string, timeoutMs: number): Promise<Keyv> {
+export async function createRedisKeyv(url: string, timeoutMs: number): Promise<RedisKeyv> {
   let mod: KeyvRedisModule;
   try {
     mod = await import('@keyv/redis');
@@ -23,8 +23,43 @@ export async function createRedisKeyv(url: string, timeoutMs: number): Promise<K
     },
     { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: timeoutMs },
   );
-  return new Keyv(store, { useKeyPrefix: false, throwOnErrors: true, namespace: undefined });
+  const keyv = new Keyv(store, { useKeyPrefix: false, throwOnErrors: true, namespace: undefined, ...PLAIN_JSON });
+  return Object.assign(keyv, {
+    /*
+     * Reads the values Keyv wrote with one MGET straight on the client: the hit path's only round
+     * trip, without Keyv's per-row hooks and awaits (a third of a hit's time). It decodes exactly
+     * what PLAIN_JSON and Keyv write: `{ value, expires }`.
+     */
+    async readMany(keys: string[]): Promise<unknown[]> {
+      const rows = await (await store.getClient()).mGet(keys);
+      const now = Date.now();
+      return rows.map((row) => {
+        if (row === null || row === undefined) return undefined;
+        const data = JSON.parse(String(row)) as { value: unknown; expires?: number | null };
+        return typeof data.expires === 'number' && now > data.expires ? undefined : data.value;
+      });
+    },
+  });
 }
+
+/** A Keyv over Redis that cache-tags created, with a faster batch read. */
+export type RedisKeyv = Keyv & { readMany(keys: string[]): Promise<unknown[]> };
+
+/** The fast batch read of a store cache-tags created, when it has one. */
+export function fastReader(keyv: Keyv): ((keys: string[]) => Promise<unknown[]>) | undefined {
+  const readMany = (keyv as unknown as Partial<RedisKeyv>).readMany;
+  return readMany ? readMany.bind(keyv) : undefined;
+}
+
+/*
+ * What cache-tags hands Keyv is JSON-safe already (its own serializer encodes Date, BigInt, Map...).
+ * Keyv's default serializer would walk every string with a reviver for the types it encodes itself:
+ * most of the CPU of a hit. Plain JSON is enough.
+ */
+export const PLAIN_JSON = {
+  serialize: (data: unknown): string => JSON.stringify(data),
+  deserialize: (text: string): any => JSON.parse(text),
+};
 
 /** Whether a `store` option is a Redis URL. */
 export function isRedisUrl(store: unknown): store is string {

@@ -105,9 +105,9 @@ function decode(data: unknown): unknown {
   if (Array.isArray(data)) return data.map(decode);
   const obj = data as Record<string, any>;
   const kind = obj[MARK];
-  if (kind === undefined) return decodeFields(obj, {});
+  if (kind === undefined) return decodePlain(obj);
   switch (kind) {
-    case 'o': return decodeFields(obj.v, {});
+    case 'o': return decodePlain(obj.v);
     case 'u': return undefined;
     case 'n': return obj.v === '-0' ? -0 : Number(obj.v);
     case 'b': return BigInt(obj.v);
@@ -132,6 +132,16 @@ function decode(data: unknown): unknown {
     default:
       throw new CacheTagsError('E_UNSERIALIZABLE_VALUE', `A cached value has an unknown type marker "${String(kind)}"`);
   }
+}
+
+function decodePlain(fields: Record<string, unknown>): object {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(fields)) {
+    // Assignment to "__proto__" would set the prototype instead of a property.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: decode(fields[key]), writable: true, enumerable: true, configurable: true });
+    else out[key] = decode(fields[key]);
+  }
+  return out;
 }
 
 function decodeFields(fields: Record<string, unknown>, target: object): object {

@@ -1,6 +1,7 @@
 import type { Keyv } from 'keyv';
 import { type CircuitBreaker } from './circuit-breaker.js';
 import { CacheTagsError } from './errors.js';
+import { fastReader } from './redis-store.js';
 
 /** One write of a batch. */
 export interface StoreWrite {
@@ -47,7 +48,7 @@ export class StoreGateway {
 
   /** Values for `keys` in one round trip, or `undefined` when the store did not answer. */
   async getMany(keys: string[]): Promise<unknown[] | undefined> {
-    return (await this.call('getMany', (keyv) => keyv.getMany(keys)))?.value as unknown[] | undefined;
+    return (await this.call('getMany', (keyv) => (fastReader(keyv) ?? keyv.getMany.bind(keyv))(keys)))?.value;
   }
 
   /** Writes all entries in one round trip; `false` when any of them may not have been written. */
@@ -77,7 +78,8 @@ export class StoreGateway {
       );
     });
     const errorsBefore = this.storeErrors;
-    const attempt = Promise.resolve().then(async () => op(await this.keyv()));
+    const keyv = this.keyv();
+    const attempt = keyv instanceof Promise ? keyv.then(op) : op(keyv);
     // A hung call may settle long after we gave up on it; its late rejection must not go unhandled.
     attempt.catch(() => undefined);
     try {

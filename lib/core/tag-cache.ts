@@ -5,7 +5,7 @@ import { CacheTagsError } from './errors.js';
 import { TypedEmitter, type TagCacheEventName, type TagCacheEvents } from './events.js';
 import { KeyBuilder } from './keys.js';
 import { PendingInvalidations } from './pending-invalidations.js';
-import { createRedisKeyv, isRedisUrl } from './redis-store.js';
+import { PLAIN_JSON, createRedisKeyv, isRedisUrl } from './redis-store.js';
 import { defaultSerializer, serializeFor, type Serializer } from './serializer.js';
 import { StoreGateway, type StoreWrite } from './store-gateway.js';
 import { newToken, tokenTime } from './tokens.js';
@@ -163,7 +163,9 @@ export class TagCache {
     const store = options.store;
     this.ownsStore = store === undefined || isRedisUrl(store) || !(store instanceof Keyv);
     if (store === undefined) {
-      this.keyv = new Keyv({ store: new BoundedMemoryStore(options.maxMemoryEntries ?? 100_000), useKeyPrefix: false });
+      // Kept as objects, no text: the serializer's decode builds fresh objects on every hit, so a
+      // caller that mutates a returned value cannot change the stored one.
+      this.keyv = new Keyv({ store: new BoundedMemoryStore(options.maxMemoryEntries ?? 100_000), useKeyPrefix: false, serialize: undefined, deserialize: undefined });
     } else if (isRedisUrl(store)) {
       this.keyv = createRedisKeyv(store, timeoutMs);
       // Surfaced through the gateway on first use; here it must not become an unhandled rejection.
@@ -171,7 +173,7 @@ export class TagCache {
     } else if (store instanceof Keyv) {
       this.keyv = store;
     } else if (typeof store === 'object' && store !== null && typeof (store as Map<unknown, unknown>).get === 'function') {
-      this.keyv = new Keyv({ store, useKeyPrefix: false });
+      this.keyv = new Keyv({ store, useKeyPrefix: false, ...PLAIN_JSON });
     } else {
       throw new CacheTagsError('E_INVALID_OPTION', `TagCache option store must be a Keyv instance, a Keyv store adapter or a redis:// URL, got ${describe(store)}`);
     }
@@ -187,7 +189,10 @@ export class TagCache {
       },
     );
     void Promise.resolve(this.keyv).then(
-      (keyv) => keyv.on('error', () => this.gateway.storeReportedError()),
+      (keyv) => {
+        this.keyv = keyv; // from now on no call awaits the connection's promise
+        keyv.on('error', () => this.gateway.storeReportedError());
+      },
       () => undefined,
     );
     this.pending = new PendingInvalidations(
@@ -340,7 +345,7 @@ export class TagCache {
 
   // ---------------------------------------------------------------------------------------------
 
-  private async lookupOrCompute(key: string, fn: () => unknown, tags: string[], ttl: number, retried: boolean): Promise<Outcome> {
+  private lookupOrCompute(key: string, fn: () => unknown, tags: string[], ttl: number, retried: boolean): Promise<Outcome> {
     const entryKey = this.keys.entry(key);
     const flight = this.flights.get(entryKey);
     if (flight) return this.follow(flight, key, fn, tags, ttl, retried);
@@ -430,7 +435,7 @@ export class TagCache {
       this.events.emit('miss', { key, reason: 'undecodable' });
       return undefined;
     }
-    this.events.emit('hit', { key, tags: entryTags });
+    if (this.events.has('hit')) this.events.emit('hit', { key, tags: entryTags });
     return { value, versions: new Map(Object.entries(entry.t)), reusable: true };
   }
 
@@ -533,11 +538,13 @@ export class TagCache {
 
   /** Remembers the tags of `key` beyond the declared ones, so that its next hit is one round trip. */
   private remember(key: string, tags: string[], declared: string[]): void {
-    const extra = tags.filter((tag) => !declared.includes(tag));
+    const extra = tags.length === declared.length ? [] : tags.filter((tag) => !declared.includes(tag));
+    const known = this.remembered.get(key);
     if (extra.length === 0) {
-      this.remembered.delete(key);
+      if (known) this.remembered.delete(key);
       return;
     }
+    if (known && known.length === extra.length && extra.every((tag) => known.includes(tag))) return;
     this.remembered.delete(key);
     this.remembered.set(key, extra);
     if (this.remembered.size > this.rememberedLimit) {

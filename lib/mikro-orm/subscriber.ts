@@ -5,7 +5,7 @@ import { addCacheTags, currentScope, describe } from '../core/tracking-scope.js'
 import { tagsFor } from '../decorators/cache-tags.js';
 import { tagsOfChange } from '../orm/index.js';
 import { cascadeTags, relatedTags } from './row-queries.js';
-import { entityShaped, tagsOfRows, type Row } from './rows.js';
+import { entityShaped, holdsForeignKey, tagsOfRows, type Row } from './rows.js';
 import { WriteRecorder, type MikroOrmWriteSource } from './write-recorder.js';
 
 /**
@@ -17,10 +17,11 @@ export interface CacheTagsSubscriberOptions {
   cache?: TagCache | string;
   /**
    * Tracked loads: an entity that `em.find*` loads inside a cached computation adds its row tags
-   * to that computation, as if it were declared. Default `false`. A tag that has no version yet is
-   * written when learned, and a value whose learned version is younger than the computation (less
-   * the cache's `clockSkewMs`) is returned but not stored, so the first reads after a row's first
-   * write may not be cached.
+   * to that computation, as if it were declared. Default `false`. Only entities loaded with every
+   * column (`fields` not narrowed) count: a partial entity's tags could be wrong. A query that loads
+   * no row learns nothing, so results that can gain rows still declare a list or type-level tag. A
+   * value is stored only when every tag it learned was last invalidated (or first written) more than
+   * the cache's `clockSkewMs` before the computation started; otherwise it is returned, not stored.
    */
   trackLoads?: boolean;
 }
@@ -40,6 +41,12 @@ function changedLinks(coll: ManyToManyUpdate): object[] {
   const before = coll.getSnapshot() ?? [];
   const after = coll.getItems(false);
   return [...after.filter((item) => !before.includes(item)), ...before.filter((item) => !after.includes(item))];
+}
+
+/** Whether every column of the entity was loaded (a `fields` option leaves some out). */
+function fullyLoaded(entity: object, meta: EntityMetadata): boolean {
+  const loaded = helper(entity).__loadedProperties;
+  return meta.props.every((prop) => prop.lazy || prop.persist === false || (prop.kind !== ReferenceKind.SCALAR && !holdsForeignKey(prop)) || loaded.has(prop.name));
 }
 
 /** The row as loaded (database shape): a delete's change set has no `originalEntity`, the entity's snapshot has it. */
@@ -76,7 +83,7 @@ export class CacheTagsSubscriber implements EventSubscriber {
     this.recorder = new WriteRecorder(cache);
     // Declared only when wanted: MikroORM skips the onLoad dispatch for subscribers without it.
     if (trackLoads) this.onLoad = ({ entity, meta }) => {
-      if (currentScope()) addCacheTags(...tagsFor(entity, meta.class as never));
+      if (currentScope() && fullyLoaded(entity, meta)) addCacheTags(...tagsFor(entity, meta.class as never));
     };
   }
 
