@@ -60,3 +60,12 @@ export function getTagCache(name: string): TagCache {
   }
   return cache;
 }
+
+/**
+ * The cache an option names: the instance itself, the one registered under a name, or the default.
+ * @public
+ */
+export function resolveTagCache(option?: TagCache | string): TagCache {
+  if (option instanceof TagCache) return option;
+  return option === undefined ? getDefaultTagCache() : getTagCache(option);
+}

@@ -5,4 +5,4 @@ export type { CircuitBreakerOptions } from './circuit-breaker.js';
 export { defaultSerializer, type Serializer } from './serializer.js';
 export { registerSerializableClass } from './class-registry.js';
 export { addCacheTags } from './tracking-scope.js';
-export { setDefaultTagCache, getDefaultTagCache, registerTagCache, unregisterTagCache, getTagCache } from './cache-registry.js';
+export { setDefaultTagCache, getDefaultTagCache, registerTagCache, unregisterTagCache, getTagCache, resolveTagCache } from './cache-registry.js';

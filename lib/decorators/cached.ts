@@ -1,4 +1,4 @@
-import { getDefaultTagCache, getTagCache } from '../core/cache-registry.js';
+import { resolveTagCache } from '../core/cache-registry.js';
 import { CacheTagsError } from '../core/errors.js';
 import { encodeArguments } from '../core/keys.js';
 import { TagCache } from '../core/tag-cache.js';
@@ -85,7 +85,7 @@ function wrapMethod(original: AnyFunction, methodKey: string | symbol, options: 
     }
     const entryTags = typeof tags === 'function' ? tags(...args) : (tags ?? []);
     assertTags(entryTags, `${where}: tags`);
-    const cache = options.cache instanceof TagCache ? options.cache : options.cache ? getTagCache(options.cache) : getDefaultTagCache();
+    const cache = resolveTagCache(options.cache);
     return cache.wrap(cacheKey, () => original.apply(this, args), { tags: [...entryTags], ttl });
   };
   Object.defineProperty(cached, 'name', { value: original.name });

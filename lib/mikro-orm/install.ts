@@ -23,7 +23,7 @@ export function installCacheTags(orm: MikroORM, options: CacheTagsSubscriberOpti
     Object.setPrototypeOf(em, CacheTagsEntityManager.prototype);
     orm.config.set('entityManager', CacheTagsEntityManager);
   }
-  const existing = subscribersOf(em).find((s) => s.recorder.cacheOption === options.cache);
+  const existing = subscribersOf(em).find((s) => s.recorder.cache === options.cache);
   if (existing) return existing;
   const subscriber = new CacheTagsSubscriber(options);
   em.getEventManager().registerSubscriber(subscriber);

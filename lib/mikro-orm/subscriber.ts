@@ -125,11 +125,11 @@ export class CacheTagsSubscriber implements EventSubscriber {
   }
 
   async afterTransactionCommit({ transaction }: TransactionEventArgs): Promise<void> {
-    await this.recorder.end(transaction, 'commit');
+    await this.recorder.transactionEnded(transaction, 'commit');
   }
 
   async afterTransactionRollback({ transaction }: TransactionEventArgs): Promise<void> {
-    await this.recorder.end(transaction, 'rollback');
+    await this.recorder.transactionEnded(transaction, 'rollback');
   }
 }
 

@@ -1,6 +1,4 @@
-import { getDefaultTagCache, getTagCache } from '../core/cache-registry.js';
-import { TagCache } from '../core/tag-cache.js';
-import { TransactionBuffers } from '../orm/index.js';
+import { WriteInvalidator } from '../orm/index.js';
 
 /** What an `invalidate` event's `source` says about a MikroORM write. */
 export interface MikroOrmWriteSource {
@@ -29,32 +27,15 @@ export function rootTransaction(trx: object): object {
   return current;
 }
 
-/**
- * Where the tags of MikroORM writes go: straight to the cache when no transaction is open, else to
- * the buffer of the outermost transaction, bumped once when it ends (commit and rollback alike).
- */
-export class WriteRecorder {
-  private readonly buffers = new TransactionBuffers<object>();
-
-  constructor(readonly cacheOption: TagCache | string | undefined) {}
-
-  /** The cache the tags are invalidated in, resolved on each use so it may be registered later. */
-  cache(): TagCache {
-    const option = this.cacheOption;
-    return option instanceof TagCache ? option : option ? getTagCache(option) : getDefaultTagCache();
-  }
-
-  /** Invalidates `tags` now (no transaction) or when the outermost transaction of `trx` ends. */
-  async record(trx: object | undefined, tags: readonly string[], source: MikroOrmWriteSource): Promise<void> {
-    if (tags.length === 0) return;
-    if (trx) this.buffers.add(rootTransaction(trx), tags);
-    else await this.cache().invalidateTags([...tags], source);
+/** Buffers per root transaction: a savepoint's writes end with its outermost transaction. */
+export class WriteRecorder extends WriteInvalidator<object, MikroOrmWriteSource> {
+  /** Records the tags of a write made in `trx` (a savepoint or a root transaction), or outside any. */
+  override record(trx: object | undefined, tags: readonly string[], source: MikroOrmWriteSource): Promise<void> {
+    return super.record(trx && rootTransaction(trx), tags, source);
   }
 
   /** Bumps what the transaction buffered; called when a root transaction commits or rolls back. */
-  async end(trx: object | undefined, operation: 'commit' | 'rollback'): Promise<void> {
-    if (!trx) return;
-    const tags = this.buffers.take(rootTransaction(trx));
-    if (tags.length > 0) await this.cache().invalidateTags(tags, { orm: 'mikro-orm', operation } satisfies MikroOrmWriteSource);
+  async transactionEnded(trx: object | undefined, operation: 'commit' | 'rollback'): Promise<void> {
+    if (trx) await this.end(rootTransaction(trx), () => ({ orm: 'mikro-orm', operation }) satisfies MikroOrmWriteSource);
   }
 }

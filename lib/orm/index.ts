@@ -1,3 +1,3 @@
 export { tagsOfChange, typeTagsOf } from './change-tags.js';
-export { TransactionBuffers } from './transaction-buffers.js';
+export { WriteInvalidator } from './write-invalidator.js';
 export { writeTargetTable } from './raw-sql.js';

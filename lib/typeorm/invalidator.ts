@@ -1,6 +1,5 @@
 import type { QueryRunner } from 'typeorm';
-import { getDefaultTagCache, getTagCache, TagCache } from '../core/index.js';
-import { TransactionBuffers } from '../orm/index.js';
+import { WriteInvalidator } from '../orm/index.js';
 
 /**
  * The write that caused an invalidation, as the `invalidate` event's `source` reports it.
@@ -16,40 +15,16 @@ export interface TypeOrmWriteSource {
   writes?: TypeOrmWriteSource[];
 }
 
-/**
- * Turns write tags into invalidations: now when the write ran outside a transaction, else once
- * when the outermost transaction of its query runner ends (commit or rollback alike).
- */
-export class Invalidator {
-  private readonly buffers = new TransactionBuffers<QueryRunner>();
-  private readonly sources = new WeakMap<QueryRunner, TypeOrmWriteSource[]>();
-
-  constructor(public cache: TagCache | string | undefined) {}
-
-  /** The cache now: a name or the default are looked up per call, so they may be set after start-up. */
-  resolveCache(): TagCache {
-    if (this.cache instanceof TagCache) return this.cache;
-    return this.cache ? getTagCache(this.cache) : getDefaultTagCache();
-  }
-
-  async record(queryRunner: QueryRunner | undefined, tags: string[], source: TypeOrmWriteSource): Promise<void> {
-    if (tags.length === 0) return;
-    if (queryRunner?.isTransactionActive) {
-      this.buffers.add(queryRunner, tags);
-      const sources = this.sources.get(queryRunner) ?? [];
-      sources.push(source);
-      this.sources.set(queryRunner, sources);
-      return;
-    }
-    await this.resolveCache().invalidateTags(tags, source);
+/** Buffers per query runner while it has a transaction open; savepoints do not end it. */
+export class Invalidator extends WriteInvalidator<QueryRunner, TypeOrmWriteSource> {
+  /** Records the tags of a write made through `queryRunner`. */
+  override record(queryRunner: QueryRunner | undefined, tags: readonly string[], source: TypeOrmWriteSource): Promise<void> {
+    return super.record(queryRunner?.isTransactionActive ? queryRunner : undefined, tags, source);
   }
 
   /** Called by every transaction end; only the outermost one (no savepoint left) flushes. */
   async transactionEnded(queryRunner: QueryRunner, outcome: 'commit' | 'rollback'): Promise<void> {
     if (queryRunner.isTransactionActive) return;
-    const tags = this.buffers.take(queryRunner);
-    const writes = this.sources.get(queryRunner) ?? [];
-    this.sources.delete(queryRunner);
-    if (tags.length > 0) await this.resolveCache().invalidateTags(tags, { orm: 'typeorm', operation: outcome, writes } satisfies TypeOrmWriteSource);
+    await this.end(queryRunner, (writes) => ({ orm: 'typeorm', operation: outcome, writes }) satisfies TypeOrmWriteSource);
   }
 }
