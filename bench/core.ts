@@ -9,7 +9,7 @@ import { compare, type Schedule, type Stats, type Variant } from './support/meas
 import { makeProduct, type BenchProduct } from './support/payload.js';
 import { deleteNamespace } from './support/redis-keys.js';
 import { printSection, statsTable } from './support/report.js';
-import { REDIS_URL, reachable, redisAddress } from './support/servers.js';
+import { REDIS_URL, reachable, redisAddress } from '../test/support/servers.js';
 
 /** The name under which each run's cache is registered for the @Cached service. */
 const CACHE_NAME = 'bench-core';

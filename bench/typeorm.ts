@@ -8,10 +8,10 @@ import { Column, DataSource, Entity, PrimaryGeneratedColumn, type Repository } f
 import { CacheTags, TagCache } from '../lib/index.js';
 import { installCacheTags } from '../lib/typeorm/index.js';
 import { compare, type Schedule, type Variant } from './support/measure.js';
-import { scratchDatabase } from './support/postgres.js';
+import { scratchPostgresDatabase } from '../test/support/postgres.js';
 import { deleteNamespace } from './support/redis-keys.js';
 import { printSection, statsTable } from './support/report.js';
-import { POSTGRES, REDIS_URL, reachable, redisAddress } from './support/servers.js';
+import { POSTGRES, REDIS_URL, reachable, redisAddress } from '../test/support/servers.js';
 
 @CacheTags((item: BenchItem) => [`BenchItem_${item.id}`, `Shelf_${item.shelf}`])
 @Entity()
@@ -58,9 +58,10 @@ async function writeVariants(dataSource: DataSource, label: string): Promise<{ s
 }
 
 async function run(cache: TagCache, schedule: Schedule): Promise<void> {
-  const db = await scratchDatabase();
-  const plain = new DataSource({ ...db.options, entities: [BenchItem], synchronize: true });
-  const tagged = new DataSource({ ...db.options, entities: [BenchItem] });
+  const db = await scratchPostgresDatabase('ct_bench');
+  const options = { type: 'postgres', host: POSTGRES.host, port: POSTGRES.port, username: POSTGRES.username, database: db.database } as const;
+  const plain = new DataSource({ ...options, entities: [BenchItem], synchronize: true });
+  const tagged = new DataSource({ ...options, entities: [BenchItem] });
   try {
     await plain.initialize();
     await tagged.initialize();

@@ -3,11 +3,14 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SERVERS, reachable } from './servers.mjs';
+import { pathToFileURL } from 'node:url';
+const buildDir = process.env.BUILD_DIR ?? '.build';
+// The compiled test support (npm test's pretest builds it) says which servers there are.
+const { SERVERS, reachable } = await import(pathToFileURL(join(buildDir, 'test/support/servers.js')).href);
 
 const env = { ...process.env };
 for (const server of SERVERS) {
-  if (await reachable(server)) continue;
+  if (await reachable(server.host, server.port)) continue;
   if (process.env.CI) {
     console.error(`${server.label} is not reachable at ${server.host}:${server.port}, and CI is set: the ${server.label}-backed suites cannot run.`);
     process.exit(1);
@@ -23,7 +26,7 @@ const files = [];
     if (entry.isDirectory()) collect(path);
     else if (entry.name.endsWith('.test.js')) files.push(path);
   }
-})(`${process.env.BUILD_DIR ?? '.build'}/test`);
+})(join(buildDir, 'test'));
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
 
