@@ -39,16 +39,29 @@ export async function createRedisKeyv(url: string, timeoutMs: number): Promise<R
         return typeof data.expires === 'number' && now > data.expires ? undefined : data.value;
       });
     },
+    /*
+     * Writes without a TTL (tag versions, by default) as one MSET, in the envelope Keyv writes;
+     * anything with a TTL goes through Keyv (MULTI + SET PX).
+     */
+    async writeMany(writes: { key: string; value: unknown; ttl: number | undefined }[]): Promise<void> {
+      if (writes.some((w) => w.ttl !== undefined)) {
+        await keyv.setMany(writes);
+        return;
+      }
+      await (await store.getClient()).mSet(writes.map((w): [string, string] => [w.key, JSON.stringify({ value: w.value })]));
+    },
   });
 }
 
-/** A Keyv over Redis that cache-tags created, with a faster batch read. */
-export type RedisKeyv = Keyv & { readMany(keys: string[]): Promise<unknown[]> };
+/** A Keyv over Redis that cache-tags created, with faster batch reads and writes. */
+export type RedisKeyv = Keyv & {
+  readMany(keys: string[]): Promise<unknown[]>;
+  writeMany(writes: { key: string; value: unknown; ttl: number | undefined }[]): Promise<void>;
+};
 
-/** The fast batch read of a store cache-tags created, when it has one. */
-export function fastReader(keyv: Keyv): ((keys: string[]) => Promise<unknown[]>) | undefined {
-  const readMany = (keyv as unknown as Partial<RedisKeyv>).readMany;
-  return readMany ? readMany.bind(keyv) : undefined;
+/** The fast batch operations of a store cache-tags created, when it has them. */
+export function fastPaths(keyv: Keyv): Partial<Pick<RedisKeyv, 'readMany' | 'writeMany'>> {
+  return keyv as unknown as Partial<RedisKeyv>;
 }
 
 /*

@@ -1,7 +1,7 @@
 import type { Keyv } from 'keyv';
 import { type CircuitBreaker } from './circuit-breaker.js';
 import { CacheTagsError } from './errors.js';
-import { fastReader } from './redis-store.js';
+import { fastPaths } from './redis-store.js';
 
 /** One write of a batch. */
 export interface StoreWrite {
@@ -48,12 +48,13 @@ export class StoreGateway {
 
   /** Values for `keys` in one round trip, or `undefined` when the store did not answer. */
   async getMany(keys: string[]): Promise<unknown[] | undefined> {
-    return (await this.call('getMany', (keyv) => (fastReader(keyv) ?? keyv.getMany.bind(keyv))(keys)))?.value;
+    const read = (keyv: Keyv): Promise<unknown[]> => fastPaths(keyv).readMany?.(keys) ?? keyv.getMany(keys);
+    return (await this.call('getMany', read))?.value;
   }
 
   /** Writes all entries in one round trip; `false` when any of them may not have been written. */
   async setMany(writes: StoreWrite[]): Promise<boolean> {
-    const answer = await this.call('setMany', (keyv) => keyv.setMany(writes));
+    const answer = await this.call('setMany', (keyv): Promise<unknown> => fastPaths(keyv).writeMany?.(writes) ?? keyv.setMany(writes));
     if (!answer) return false;
     // Keyv reports a swallowed store error as `false` in its results.
     if (Array.isArray(answer.value) && answer.value.some((ok) => ok === false)) {

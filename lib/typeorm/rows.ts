@@ -79,15 +79,17 @@ export async function rowsByKeys(
     const qb = dataSource.createQueryBuilder(metadata.target, 'ct_row', queryRunner);
     const alias = driver.escape('ct_row');
     const parameters: Record<string, unknown> = {};
-    const condition = chunk
-      .map((key, k) => {
+    // One key column (the usual primary key): IN, which the database plans far better than ORs.
+    const condition = columns.length === 1
+      ? `${alias}.${driver.escape(columns[0].databaseName)} IN (:...ct_keys)`
+      : chunk.map((key, k) => {
         const parts = columns.map((column, c) => {
           parameters[`ct_k${k}_${c}`] = driver.preparePersistentValue(key[c], column);
           return `${alias}.${driver.escape(column.databaseName)} = :ct_k${k}_${c}`;
         });
         return `(${parts.join(' AND ')})`;
-      })
-      .join(' OR ');
+      }).join(' OR ');
+    if (columns.length === 1) parameters.ct_keys = chunk.map((key) => driver.preparePersistentValue(key[0], columns[0]));
     rows.push(...(await selectRows(qb.where(condition, parameters), metadata)));
   }
   return rows;
