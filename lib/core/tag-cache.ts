@@ -38,7 +38,12 @@ export interface TagCacheOptions {
   ttl?: number;
   /** Time to live of tag versions in ms; 0 (default) means no expiry. A lost version only causes misses. */
   tagTtl?: number;
-  /** Largest clock difference between processes that share the store, in ms. Default 1000. */
+  /**
+   * Largest clock difference between processes that share the store, in ms. A tag learned during a
+   * computation (nested call, `addCacheTags`, tracked load) whose version is younger than the
+   * computation's start minus this margin keeps the value out of the cache. Default 1000 for a
+   * store given in `store`, 0 for the in-process default store.
+   */
   clockSkewMs?: number;
   /** How long one store call may take before the cache gives up on it, in ms. Default 1000. */
   timeoutMs?: number;
@@ -143,7 +148,9 @@ export class TagCache {
     if (typeof options !== 'object' || options === null) {
       throw new CacheTagsError('E_INVALID_OPTION', `TagCache options must be an object, got ${describe(options)}`);
     }
-    const { namespace = 'ct', ttl = DEFAULT_TTL, tagTtl, clockSkewMs = 1000, timeoutMs = 1000 } = options;
+    // Only a shared store sees versions minted by other processes' clocks; the in-process default
+    // store sees this process's clock alone.
+    const { namespace = 'ct', ttl = DEFAULT_TTL, tagTtl, clockSkewMs = options.store === undefined ? 0 : 1000, timeoutMs = 1000 } = options;
     if (typeof namespace !== 'string') {
       throw new CacheTagsError('E_INVALID_OPTION', `TagCache option namespace must be a string, got ${describe(namespace)}`);
     }

@@ -287,6 +287,21 @@ for (const store of storeCases) {
 }
 
 describe('the default in-process store', () => {
+  it('needs no clock-skew margin: a tag invalidated a moment before a computation learns it is stored', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 1_700_000_000_000 });
+    const local = new TagCache();
+    const shared = new TagCache({ store: await local.store(), namespace: local.namespace });
+    await local.invalidateTags(['Fresh']);
+    t.mock.timers.tick(1);
+    let runs = 0;
+    const read = (cache: TagCache) => cache.wrap(`fresh-${cache === local ? 'local' : 'shared'}`, () => { addCacheTags('Fresh'); return ++runs; });
+    assert.equal(await read(local), 1);
+    assert.equal(await read(local), 1, 'stored: only this process mints versions of its own store');
+    assert.equal(await read(shared), 2);
+    assert.equal(await read(shared), 3, 'a store given in options assumes other clocks: a 1 s margin');
+    await local.close();
+  });
+
   it('keeps at most maxMemoryEntries keys, and a forgotten tag version makes its entries miss', async () => {
     const cache = new TagCache({ maxMemoryEntries: 3 });
     let runs = 0;
