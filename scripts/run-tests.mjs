@@ -30,5 +30,15 @@ const files = [];
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
 
-const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-concurrency=1', '--test-timeout=120000', ...selected.sort()], { stdio: 'inherit', env });
-process.exit(result.status ?? 1);
+const run = (preload, list) =>
+  spawnSync(process.execPath, [...preload, '--enable-source-maps', '--test', '--test-concurrency=1', '--test-timeout=120000', ...list.sort()], { stdio: 'inherit', env }).status ?? 1;
+
+// The TypeORM-backed suites run a second time against TypeORM 0.3 (devDependency alias typeorm03).
+const onTypeorm03 = selected.filter((f) => /[\\/](typeorm|nestjs)[\\/]/.test(f));
+let status = 0;
+if (onTypeorm03.length > 0) {
+  console.log(`TypeORM 0.3 pass: ${onTypeorm03.length} test files`);
+  status = run(['--require', './scripts/typeorm-0.3.cjs'], onTypeorm03);
+  console.log(`TypeORM 1.x pass and everything else: ${selected.length} test files`);
+}
+process.exit(run([], selected) || status);
