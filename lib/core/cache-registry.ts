@@ -40,10 +40,12 @@ export function registerTagCache(name: string, cache: TagCache): void {
 }
 
 /**
- * Removes the cache registered under `name` (it is not closed).
+ * Removes the cache registered under `name` (it is not closed). With `cache`, only while `name`
+ * still refers to that cache: an owner never removes what someone registered after it.
  * @public
  */
-export function unregisterTagCache(name: string): boolean {
+export function unregisterTagCache(name: string, cache?: TagCache): boolean {
+  if (cache !== undefined && named.get(name) !== cache) return false;
   return named.delete(name);
 }
 

@@ -42,10 +42,6 @@ export class StoreGateway {
     this.closed = true;
   }
 
-  get available(): boolean {
-    return !this.breaker.isOpen;
-  }
-
   /** Values for `keys` in one round trip, or `undefined` when the store did not answer. */
   async getMany(keys: string[]): Promise<unknown[] | undefined> {
     const read = (keyv: Keyv): Promise<unknown[]> => fastPaths(keyv).readMany?.(keys) ?? keyv.getMany(keys);

@@ -1,5 +1,5 @@
 import { ReferenceKind, type EntityManager } from '@mikro-orm/core';
-import { writeTargetTable } from '../orm/index.js';
+import { isWrittenTable, writeTargetTable } from '../orm/index.js';
 import { tagsOfRows } from './rows.js';
 
 /**
@@ -10,10 +10,9 @@ import { tagsOfRows } from './rows.js';
 export function tableTags(em: EntityManager, sql: string): string[] {
   const target = writeTargetTable(sql);
   if (!target) return [];
-  const table = target.table.toLowerCase();
   const tags = new Set<string>();
   for (const meta of Object.values(em.getMetadata().getAll())) {
-    if (meta.tableName?.toLowerCase() !== table || (target.schema && meta.schema && meta.schema !== target.schema)) continue;
+    if (!isWrittenTable(target, meta.tableName, meta.schema)) continue;
     const metas = meta.pivotTable
       ? meta.props.filter((prop) => prop.kind === ReferenceKind.MANY_TO_ONE && prop.targetMeta).map((prop) => prop.targetMeta!)
       : [meta];

@@ -1,7 +1,8 @@
 import { type OnApplicationShutdown } from '@nestjs/common';
-import { getDefaultTagCache, getTagCache, registerTagCache, setDefaultTagCache, unregisterTagCache } from '../core/cache-registry.js';
+import { getDefaultTagCache, registerTagCache, setDefaultTagCache, unregisterTagCache } from '../core/cache-registry.js';
 import { CacheTagsError } from '../core/errors.js';
 import { TagCache, type TagCacheOptions } from '../core/tag-cache.js';
+import { describe } from '../core/tracking-scope.js';
 import type { CacheTagsModuleOptions } from './module-options.js';
 
 /**
@@ -17,7 +18,7 @@ export class ModuleCaches implements OnApplicationShutdown {
 
   constructor(options: CacheTagsModuleOptions) {
     if (typeof options !== 'object' || options === null) {
-      throw new CacheTagsError('E_INVALID_OPTION', `CacheTagsModule: options must be an object, got ${String(options)}`);
+      throw new CacheTagsError('E_INVALID_OPTION', `CacheTagsModule: options must be an object, got ${describe(options)}`);
     }
     const { caches = {}, wireOrm: _wireOrm, ...base } = options;
     this.default = this.own(new TagCache(base));
@@ -45,10 +46,8 @@ export class ModuleCaches implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    for (const [name, cache] of this.named) {
-      // Another module instance may have registered its own cache under the same name since.
-      if (getTagCacheOrUndefined(name) === cache) unregisterTagCache(name);
-    }
+    // Another module instance may have registered its own cache under the same name since.
+    for (const [name, cache] of this.named) unregisterTagCache(name, cache);
     if (getDefaultTagCache() === this.default) setDefaultTagCache(this.previousDefault);
     await Promise.all(this.owned.map((cache) => cache.close()));
   }
@@ -61,12 +60,4 @@ export class ModuleCaches implements OnApplicationShutdown {
 
 function namedOptions(base: TagCacheOptions, name: string, own: TagCacheOptions): TagCacheOptions {
   return { ...base, namespace: `${base.namespace ?? 'ct'}:${name}`, ...own };
-}
-
-function getTagCacheOrUndefined(name: string): TagCache | undefined {
-  try {
-    return getTagCache(name);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,3 +1,3 @@
 export { tagsOfChange, typeTagsOf } from './change-tags.js';
 export { WriteInvalidator } from './write-invalidator.js';
-export { writeTargetTable } from './raw-sql.js';
+export { isWrittenTable, writeTargetTable } from './raw-sql.js';

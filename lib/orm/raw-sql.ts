@@ -38,3 +38,11 @@ export function writeTargetTable(sql: string): { table: string; schema?: string 
   const table = parts[parts.length - 1];
   return parts.length > 1 ? { table, schema: parts[parts.length - 2] } : { table };
 }
+
+/**
+ * Whether an entity mapped to `tableName` (in `schema`) is the table a statement writes: names
+ * compare case-insensitively (unquoted SQL identifiers fold), schemas only when both are known.
+ */
+export function isWrittenTable(target: { table: string; schema?: string }, tableName: string | undefined, schema?: string): boolean {
+  return tableName?.toLowerCase() === target.table.toLowerCase() && (!target.schema || !schema || schema === target.schema);
+}

@@ -17,7 +17,7 @@ import {
 import { addCacheTags, type TagCache } from '../core/index.js';
 import { currentScope } from '../core/tracking-scope.js';
 import { hasCacheTags, tagsFor } from '../decorators/cache-tags.js';
-import { writeTargetTable } from '../orm/index.js';
+import { isWrittenTable, writeTargetTable } from '../orm/index.js';
 import { cascadeTags, junctionTags, metadataTypeTags, rowTags } from './entity-tags.js';
 import { Invalidator, type TypeOrmWriteSource } from './invalidator.js';
 import { installQueryBuilderHooks } from './query-builder-hooks.js';
@@ -228,8 +228,7 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
     if (!event.success || statementContext.getStore()) return;
     const target = writeTargetTable(event.query);
     if (!target) return;
-    const table = target.table.toLowerCase();
-    const written = dataSourceOf(event.queryRunner).entityMetadatas.filter((m) => m.tableName.toLowerCase() === table && (!target.schema || !m.schema || m.schema === target.schema));
+    const written = dataSourceOf(event.queryRunner).entityMetadatas.filter((m) => isWrittenTable(target, m.tableName, m.schema));
     const tags = [...new Set(written.flatMap(metadataTypeTags))];
     if (tags.length) await this.invalidator.record(event.queryRunner, tags, { orm: 'typeorm', operation: 'raw-sql', entity: target.table });
   }

@@ -5,8 +5,11 @@ import {
   Cached,
   CacheTagsError,
   TagCache,
+  createTagCache,
   getDefaultTagCache,
+  getTagCache,
   registerTagCache,
+  unregisterTagCache,
   setDefaultTagCache,
   tagForType,
   tagsFor,
@@ -149,6 +152,19 @@ describe('@Cached (experimentalDecorators)', () => {
     assert.equal(await pages.get('views:explicit'), 'instance', 'the key function gives the exact key');
     assert.equal(await getDefaultTagCache().get('views:explicit'), undefined, 'nothing went to the default cache');
     await assert.rejects(v.unknown(), isError('E_UNKNOWN_CACHE', '"nowhere"', '"pages"'));
+  });
+
+  it('createTagCache makes a TagCache; unregistering with a cache removes only that cache', async () => {
+    const first = createTagCache({ namespace: 'first' });
+    const second = createTagCache({ namespace: 'second' });
+    assert.ok(first instanceof TagCache);
+    registerTagCache('shared-name', first);
+    registerTagCache('shared-name', second);
+    assert.equal(unregisterTagCache('shared-name', first), false, 'first was replaced: nothing to remove');
+    assert.equal(getTagCache('shared-name'), second);
+    assert.equal(unregisterTagCache('shared-name', second), true);
+    assert.throws(() => getTagCache('shared-name'), isError('E_UNKNOWN_CACHE'));
+    await Promise.all([first.close(), second.close()]);
   });
 
   it('refuses two different classes of one name whose default keys would collide', async () => {
