@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import { Entity, ManyToOne, MikroORM, PrimaryKey, Property } from '@mikro-orm/core';
-import { SqliteDriver } from '@mikro-orm/sqlite';
+import { BetterSqliteDriver as SqliteDriver } from '@mikro-orm/better-sqlite';
 import { Cached, TagCache, setDefaultTagCache } from '../../lib/index.js';
 import { CacheTags, defineCacheTagsConfig } from '../../lib/mikro-orm/index.js';
 

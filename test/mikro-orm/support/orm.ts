@@ -1,6 +1,6 @@
 import { MikroORM, type Options } from '@mikro-orm/core';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { SqliteDriver } from '@mikro-orm/sqlite';
+import { BetterSqliteDriver as SqliteDriver } from '@mikro-orm/better-sqlite';
 import { defineCacheTagsConfig, type CacheTagsSubscriberOptions } from '../../../lib/mikro-orm/index.js';
 import { scratchPostgresDatabase } from '../../support/postgres.js';
 import { POSTGRES, needs } from '../../support/servers.js';
