@@ -6,12 +6,17 @@ import { connect } from 'node:net';
  */
 export const REDIS_URL = process.env.CACHE_TAGS_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const POSTGRES = { host: '127.0.0.1', port: 5432, username: process.env.PGUSER ?? 'root', database: 'test' };
+export const MARIADB = { host: '127.0.0.1', port: 3306, username: 'root', password: '', database: 'test' };
 
 /** Every server a suite can need, with where it answers. */
 export const SERVERS = [
   { name: 'redis', label: 'Redis', ...redisAddress(REDIS_URL) },
   { name: 'postgres', label: 'PostgreSQL', host: POSTGRES.host, port: POSTGRES.port },
+  { name: 'mariadb', label: 'MariaDB', host: MARIADB.host, port: MARIADB.port },
 ] as const;
+
+/** The name of a server a suite can need. */
+export type ServerName = (typeof SERVERS)[number]['name'];
 
 /** Host and port of a `redis://` URL. */
 export function redisAddress(url: string): { host: string; port: number } {
@@ -34,8 +39,8 @@ export function reachable(host: string, port: number, timeoutMs = 1000): Promise
 }
 
 /** `skip` option for a suite that needs `server`: false when it can run, else the reason. */
-export function needs(server: 'redis' | 'postgres'): { skip: string | false } {
+export function needs(server: ServerName): { skip: string | false } {
   const missing = process.env[`CACHE_TAGS_NO_${server.toUpperCase()}`] === '1';
-  const label = server === 'redis' ? 'Redis' : 'PostgreSQL';
+  const label = SERVERS.find((s) => s.name === server)!.label;
   return { skip: missing ? `${label} is not reachable` : false };
 }
