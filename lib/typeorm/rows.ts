@@ -1,5 +1,6 @@
 import type { DataSource, EntityMetadata, QueryRunner, SelectQueryBuilder } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
+import { serialRead } from './serial-reads.js';
 
 /** An entity-shaped object: column values by property name, M2O/O2O owner relations as `{ <referenced column>: value }`. */
 export type Row = Record<string, unknown>;
@@ -49,7 +50,9 @@ export async function selectRows(qb: SelectQueryBuilder<any>, metadata: EntityMe
   const alias = driver.escape(qb.alias);
   qb.expressionMap.selects = [];
   metadata.columns.forEach((column, i) => qb.addSelect(`${alias}.${driver.escape(column.databaseName)}`, `ct_${i}`));
-  const raws = await qb.withDeleted().getRawMany();
+  // The builder's own query runner (protected in TypeORM's types): the connection the read goes to.
+  const queryRunner = (qb as unknown as { queryRunner?: QueryRunner }).queryRunner;
+  const raws = await serialRead(queryRunner, () => qb.withDeleted().getRawMany());
   return raws.map((raw: Record<string, unknown>) => {
     const row = blank(metadata);
     metadata.columns.forEach((column, i) => {

@@ -30,6 +30,12 @@ export class TagProbe {
     assert.deepEqual({ notInvalidated: notChanged, overInvalidated: wronglyChanged }, { notInvalidated: [], overInvalidated: [] });
     return result;
   }
+
+  /** Asserts that every tag of `tags`, which had no version before the write, has one now. */
+  async expectWritten(tags: string[]): Promise<void> {
+    const now = await this.versions(tags);
+    assert.deepEqual(tags.filter((tag) => now[tag] === undefined), [], 'tags the write did not invalidate');
+  }
 }
 
 /** Clock granularity, not synchronisation: the versions minted so far become older than what follows. */
