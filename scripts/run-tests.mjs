@@ -1,23 +1,42 @@
-// Runs every compiled *.test.js file with node's test runner. A server that does not answer skips
-// the suites that need it, with one line that names it; under CI it fails the run instead.
-import { spawnSync } from 'node:child_process';
+// `npm test`: compile once (type errors fail the run), find the servers, run every compiled
+// *.test.js with node's test runner, say a line per file, and end with one line for the whole run.
+// A server that does not answer skips the suites that need it, with one line that names it; under
+// CI it fails the run instead. The Redis database the tests use is left as it was found.
+//   npm test                 everything
+//   npm test -- test/core    only the test files whose path contains one of the arguments
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-const buildDir = process.env.BUILD_DIR ?? '.build';
-// The compiled test support (npm test's pretest builds it) says which servers there are.
-const { SERVERS, reachable } = await import(pathToFileURL(join(buildDir, 'test/support/servers.js')).href);
+import { root } from './programs.mjs';
 
+const buildDir = process.env.BUILD_DIR ?? '.build';
+const started = Date.now();
+const seconds = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
+const phase = (text) => console.log(`\n[${seconds()}] ${text}`);
+
+phase('compile');
+if (spawnSync(process.execPath, [join(root, 'scripts/compile.mjs')], { stdio: 'inherit' }).status !== 0) process.exit(1);
+
+phase('servers');
+const { SERVERS, REDIS_URL, reachable } = await import(pathToFileURL(join(root, buildDir, 'test/support/servers.js')).href);
+const { RedisDatabaseGuard } = await import(pathToFileURL(join(root, 'scripts/redis-guard.mjs')).href);
 const env = { ...process.env };
+let redisUp = false;
 for (const server of SERVERS) {
-  if (await reachable(server.host, server.port)) continue;
+  if (await reachable(server.host, server.port)) {
+    console.log(`  ${server.label}: ${server.host}:${server.port}${server.name === 'redis' ? ` (tests use ${REDIS_URL})` : ''}`);
+    if (server.name === 'redis') redisUp = true;
+    continue;
+  }
   if (process.env.CI) {
     console.error(`${server.label} is not reachable at ${server.host}:${server.port}, and CI is set: the ${server.label}-backed suites cannot run.`);
     process.exit(1);
   }
-  console.log(`${server.label} is not reachable at ${server.host}:${server.port}: skipping the ${server.label}-backed suites.`);
+  console.log(`  ${server.label} is not reachable at ${server.host}:${server.port}: skipping the ${server.label}-backed suites.`);
   env[`CACHE_TAGS_NO_${server.name.toUpperCase()}`] = '1';
 }
+const guard = redisUp ? await RedisDatabaseGuard.open(REDIS_URL) : undefined;
 
 const files = [];
 (function collect(dir) {
@@ -28,17 +47,59 @@ const files = [];
   }
 })(join(buildDir, 'test'));
 const only = process.argv.slice(2);
-const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
+const selected = (only.length ? files.filter((f) => only.some((o) => f.includes(o.replace(/\.ts$/, '')))) : files).sort();
 
-const run = (preload, list) =>
-  spawnSync(process.execPath, [...preload, '--enable-source-maps', '--test', '--test-concurrency=1', '--test-timeout=120000', ...list.sort()], { stdio: 'inherit', env }).status ?? 1;
+const totals = { passed: 0, failed: 0, skipped: 0 };
+
+/** Runs `list` in one node test run; its reporter prints a line per file and hands back the counts. */
+function pass(preload, list) {
+  const args = [...preload, '--enable-source-maps', '--test', '--test-concurrency=1', '--test-timeout=120000', `--test-reporter=${pathToFileURL(join(root, 'scripts/test-reporter.mjs')).href}`, ...list];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
+  let buffered = '';
+  let counted = false;
+  child.stdout.on('data', (chunk) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop();
+    for (const line of lines) {
+      if (line.startsWith('#counts ')) {
+        const counts = JSON.parse(line.slice('#counts '.length));
+        for (const k of Object.keys(totals)) totals[k] += counts[k];
+        counted = true;
+      } else {
+        console.log(line);
+      }
+    }
+  });
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      if (buffered) console.log(buffered);
+      // A run that died before its reporter could count still fails.
+      if (!counted || (code !== 0 && totals.failed === 0)) totals.failed += 1;
+      resolve();
+    }),
+  );
+}
 
 // The TypeORM-backed suites run a second time against TypeORM 0.3 (devDependency alias typeorm03).
 const onTypeorm03 = selected.filter((f) => /[\\/](typeorm|nestjs)[\\/]/.test(f));
-let status = 0;
 if (onTypeorm03.length > 0) {
-  console.log(`TypeORM 0.3 pass: ${onTypeorm03.length} test files`);
-  status = run(['--require', './scripts/typeorm-0.3.cjs'], onTypeorm03);
-  console.log(`TypeORM 1.x pass and everything else: ${selected.length} test files`);
+  phase(`tests on TypeORM 0.3: ${onTypeorm03.length} files (the TypeORM and NestJS suites)`);
+  await pass(['--require', join(root, 'scripts/typeorm-0.3.cjs')], onTypeorm03);
 }
-process.exit(run([], selected) || status);
+phase(`tests: ${selected.length} files${onTypeorm03.length ? ' (TypeORM 1.x)' : ''}`);
+await pass([], selected);
+
+if (guard) {
+  phase('Redis');
+  const { removed, grew, sizes } = await guard.restore();
+  console.log(`  removed the ${removed} keys the tests left in ${REDIS_URL}; key counts now: ${sizes}`);
+  if (grew.length > 0) {
+    // Locally another program may share the server; under CI only the tests run.
+    console.error(`  Redis databases that grew during the run: ${grew.map((db) => `db${db}`).join(', ')}${process.env.CI ? '' : ' (another client may share this server)'}`);
+    if (process.env.CI) totals.failed += 1;
+  }
+}
+console.log(`\nfinished in ${seconds()}`);
+console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(totals.failed > 0 ? 1 : 0);

@@ -1,6 +1,6 @@
 /*
  * MikroORM + cache-tags, no server needed (SQLite in memory, in-process cache):
- *   node scripts/build-tests.mjs && node .build/examples/mikro-orm/index.js
+ *   node scripts/compile.mjs --quick && node .build/examples/mikro-orm/index.js
  */
 import 'reflect-metadata';
 import { Entity, ManyToOne, MikroORM, PrimaryKey, Property } from '@mikro-orm/core';

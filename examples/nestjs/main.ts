@@ -2,7 +2,7 @@
  * A small NestJS app on cache-tags: SQLite and an in-memory cache by default; PostgreSQL with
  * DATABASE_URL=postgres://..., Redis with REDIS_URL=redis://....
  *
- *   node scripts/build-tests.mjs && node .build/examples/nestjs/main.js   # then:
+ *   node scripts/compile.mjs --quick && node .build/examples/nestjs/main.js   # then:
  *   curl localhost:3000/photos/1        # computed, then served from the cache (see X-Handler-Runs)
  *   curl -X PATCH localhost:3000/photos/1 -H 'content-type: application/json' -d '{"title":"new"}'
  *   curl localhost:3000/photos/1        # the new title, at once

@@ -37,8 +37,8 @@ export async function runTypeOrmExample(log: (line: string) => void = console.lo
   setDefaultTagCache(cache);
   cache.on('hit', ({ key }) => log(`    hit   ${key}`));
   cache.on('miss', ({ key, reason }) => log(`    miss  ${key} (${reason})`));
-  // Entities loaded inside a @Cached method add their tags to it (tracked loads); a value that
-  // depends on a row written within the clock-skew margin (1 s) is returned but not stored.
+  // Entities loaded inside a @Cached method add their tags to it (tracked loads). A value that may
+  // have read a row older than a write is returned but not stored: the demo shows it if it happens.
   cache.on('stale', ({ key, reason }) => log(`    not stored ${key} (${reason})`));
   cache.on('invalidate', ({ tags, source }) => log(`    ${describeWrite(source as TypeOrmWriteSource)} invalidated ${tags.join(', ')}`));
 
@@ -65,17 +65,20 @@ export async function runTypeOrmExample(log: (line: string) => void = console.lo
 
   log('move the beach photo to Bob with update(criteria):');
   await dataSource.getRepository(Photo).update({ id: beach.id }, { user: { id: bob.id } });
-  await read('read after the update');
+  await read('read after the update (what it invalidated misses)');
+  await read('read again (hits)');
 
   log('tag it through the relation query builder, in a transaction:');
   await dataSource.transaction(async (manager) => {
     await manager.createQueryBuilder().relation(Photo, 'tags').of(beach).add(sky);
     await manager.getRepository(Photo).save({ id: beach.id, title: 'Beach at noon' });
   });
-  await read('read after the commit');
+  await read('read after the commit (what it invalidated misses)');
+  await read('read again (hits)');
 
   log('raw SQL (only the type-level tag can be known):');
   await dataSource.query(`DELETE FROM photo WHERE title = 'Hill'`);
+  log(`    -> count: ${await service.countPhotos()}`);
   log(`    -> count: ${await service.countPhotos()}`);
 
   await dataSource.destroy();

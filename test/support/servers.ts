@@ -4,7 +4,8 @@ import { connect } from 'node:net';
  * The servers that suites and benchmarks may use. scripts/run-tests.mjs probes them and marks the
  * missing ones in the environment; a suite that needs one passes `needs(...)` to describe().
  */
-export const REDIS_URL = process.env.CACHE_TAGS_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The tests' own Redis database (9), so that a developer's data in database 0 is never touched. */
+export const REDIS_URL = process.env.CACHE_TAGS_REDIS_URL ?? 'redis://127.0.0.1:6379/9';
 export const POSTGRES = { host: '127.0.0.1', port: 5432, username: process.env.PGUSER ?? 'root', database: 'test' };
 export const MARIADB = { host: '127.0.0.1', port: 3306, username: 'root', password: '', database: 'test' };
 

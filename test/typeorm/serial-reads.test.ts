@@ -18,16 +18,16 @@ const postgres = databaseCases.find((db) => db.name === 'postgres')!;
 describe('TypeORM on PostgreSQL: cache-tags never sends a query while another runs on the same connection', { skip: postgres.skip }, () => {
   const h = useDatabase(postgres, () => new TagCache());
   const overlapping: string[] = [];
-  const query = Client.prototype.query;
+  const query = Object.getOwnPropertyDescriptor(Client.prototype, 'query')!.value as (...args: unknown[]) => unknown;
 
   before(() => {
-    Client.prototype.query = function (this: Client & { _queryQueue: unknown[]; activeQuery?: unknown }, ...args: any[]) {
-      if (this._queryQueue.length > 0 || this.activeQuery) overlapping.push(String(typeof args[0] === 'string' ? args[0] : args[0]?.text).slice(0, 80));
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
+    Client.prototype.query = function (this: Client & { _queryQueue: unknown[]; _activeQuery?: unknown }, ...args: any[]) {
+      if (this._queryQueue.length > 0 || this._activeQuery) overlapping.push(String(typeof args[0] === 'string' ? args[0] : args[0]?.text).slice(0, 80));
+      return query.apply(this, args);
+    } as typeof Client.prototype.query;
   });
   after(() => {
-    Client.prototype.query = query;
+    Client.prototype.query = query as typeof Client.prototype.query;
   });
 
   it('a many-to-many save that removes and adds several links reads the linked rows one query at a time', async () => {

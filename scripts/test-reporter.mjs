@@ -1,0 +1,61 @@
+// A node:test reporter for scripts/run-tests.mjs: one line per test file as it finishes, the full
+// story of each failure, and the counts as one JSON line for the runner to add up.
+import { relative, resolve } from 'node:path';
+
+const buildDir = resolve(process.env.BUILD_DIR ?? '.build');
+const short = (file) => (file ? relative(buildDir, resolve(file)).replace(/\.js$/, '.ts') : '?');
+
+function describeError(error) {
+  const cause = error?.cause ?? error;
+  return String(cause?.stack ?? cause?.message ?? cause);
+}
+
+const failure = (file, name, error) => `\n  FAILED: ${short(file)} › ${name}\n${describeError(error).replace(/^/gm, '    ')}\n\n`;
+
+export default async function* reporter(source) {
+  const totals = { passed: 0, failed: 0, skipped: 0 };
+  const perFile = new Map();
+  const countsOf = (file) => {
+    if (!perFile.has(file)) perFile.set(file, { passed: 0, failed: 0, skipped: 0, started: Date.now() });
+    return perFile.get(file);
+  };
+  const add = (file, outcome) => {
+    countsOf(file)[outcome] += 1;
+    totals[outcome] += 1;
+  };
+  for await (const { type, data } of source) {
+    // node reports each file as a wrapper test named by its path, after everything in it.
+    const isFile = data?.file !== undefined && data.name === data.file;
+    if (type === 'test:start' && data.nesting === 0) countsOf(data.file);
+    if (isFile) {
+      if (type !== 'test:complete') continue;
+      const error = data.details?.error;
+      // A file that threw outside its tests (an import that failed, an unhandled rejection).
+      if (error && error.failureType !== 'subtestsFailed') {
+        add(data.file, 'failed');
+        yield failure(data.file, 'the file itself', error);
+      }
+      const c = countsOf(data.file);
+      yield `  ${c.failed ? '✗' : '✓'} ${short(data.file)}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped (${((data.details?.duration_ms ?? Date.now() - c.started) / 1000).toFixed(1)} s)\n`;
+      continue;
+    }
+    const isSuite = data?.details?.type === 'suite';
+    if (type === 'test:pass' && !isSuite) {
+      if (data.skip !== undefined || data.todo !== undefined) {
+        add(data.file, 'skipped');
+        yield `  skipped: ${short(data.file)} › ${data.name}${typeof data.skip === 'string' ? ` (${data.skip})` : ''}\n`;
+      } else {
+        add(data.file, 'passed');
+      }
+    } else if (type === 'test:fail') {
+      const error = data.details?.error;
+      // A suite fails when one of its tests did (counted there), or when a hook of its threw.
+      if (isSuite && error?.failureType === 'subtestsFailed') continue;
+      add(data.file, 'failed');
+      yield failure(data.file, data.name, error);
+    } else if (type === 'test:stderr' || type === 'test:stdout') {
+      yield `  [${short(data.file)}] ${data.message}`;
+    }
+  }
+  yield `#counts ${JSON.stringify(totals)}\n`;
+}
