@@ -29,7 +29,7 @@ module.exports = {
   overrides: [
     { files: ['test/**', 'examples/**', 'bench/**', 'scripts/**'], rules: { 'no-console': 'off' } },
     // Test fixtures declare async methods without awaits and await decorated sync methods (which return Promises).
-    { files: ['test/**'], rules: { '@typescript-eslint/require-await': 'off', '@typescript-eslint/await-thenable': 'off' } },
+    { files: ['test/**'], rules: { '@typescript-eslint/require-await': 'off' } },
     { files: ['scripts/**/*.mjs'], parserOptions: { project: null }, extends: ['plugin:@typescript-eslint/disable-type-checked'] },
   ],
 };
