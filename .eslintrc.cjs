@@ -9,7 +9,7 @@ module.exports = {
     'plugin:@typescript-eslint/recommended-type-checked',
   ],
   env: { node: true, es2022: true },
-  ignorePatterns: ['dist/', '.build/', 'node_modules/', '*.cjs'],
+  ignorePatterns: ['dist/', '.build/', 'node_modules/', '*.cjs', 'test/types/fixtures/'],
   rules: {
     'no-console': 'error',
     '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
