@@ -5,7 +5,7 @@ import { assertTags, describe } from '../core/tracking-scope.js';
 import { defaultScopeOf } from './default-scope.js';
 import { declarationSite } from './declaration-site.js';
 import { isStandardContext, nameOf } from './decorator-target.js';
-import { codeVersionOf, methodKey, type MethodKeyPlan } from './method-key.js';
+import { codeVersionOf, methodId, methodKey, type MethodKeyPlan } from './method-key.js';
 
 /**
  * Options of {@link Cached}.
@@ -126,7 +126,7 @@ function wrapMethod(original: AnyFunction, member: string | symbol, options: Cac
   const methodName = nameOf(member);
   const { tags, ttl } = options;
   const plan: MethodKeyPlan = {
-    identity: [site ?? '', methodName, codeVersionOf(original, [tags, options.rowVersion], options.codeVersion)].join('\0'),
+    id: methodId(site, methodName, codeVersionOf(original, [tags, options.rowVersion], options.codeVersion)),
     codeVersion: options.codeVersion,
     key: options.key,
     scope: options.scope || undefined,

@@ -13,8 +13,8 @@ import { describe } from '../core/tracking-scope.js';
 
 /** What the key of one method is made of, fixed at decoration. */
 export interface MethodKeyPlan {
-  /** Declaration site and code version, hashed into the default key. */
-  identity: string;
+  /** Short hash of the declaration site, method name and code version: the default key's id. */
+  id: string;
   /** The explicit code version, if any. */
   codeVersion: string | undefined;
   key: ((...args: any[]) => unknown) | undefined;
@@ -30,6 +30,11 @@ export function codeVersionOf(method: Function, declaration: readonly unknown[],
   if (explicit !== undefined) return `v=${explicit}`;
   const parts = [method, ...declaration].map((part) => (typeof part === 'function' ? Function.prototype.toString.call(part) : JSON.stringify(part ?? null)));
   return shortHash(parts.join('\0'));
+}
+
+/** The id of a method's default keys: where it was declared, its name and its code version. */
+export function methodId(site: string | undefined, methodName: string, codeVersion: string): string {
+  return shortHash([site ?? '', methodName, codeVersion].join('\0'));
 }
 
 function extras(plan: MethodKeyPlan, self: unknown, args: readonly unknown[], where: string): string {
@@ -49,7 +54,7 @@ function required(value: unknown, option: string, where: string): unknown {
 
 /** The logical cache key of one call. */
 export function methodKey(plan: MethodKeyPlan, label: string, self: unknown, args: readonly unknown[], where: string): string {
-  if (!plan.key) return `${label}@${shortHash(plan.identity)}${extras(plan, self, args, where)}(${encodeArguments(args, where)})`;
+  if (!plan.key) return `${label}@${plan.id}${extras(plan, self, args, where)}(${encodeArguments(args, where)})`;
   const own = plan.key(...args);
   if (typeof own !== 'string' || own.length === 0) {
     throw new CacheTagsError('E_INVALID_KEY', `${where}: the key function must return a non-empty string, got ${describe(own)}`);
