@@ -9,7 +9,7 @@ module.exports = {
     'plugin:@typescript-eslint/recommended-type-checked',
   ],
   env: { node: true, es2022: true },
-  ignorePatterns: ['dist/', '.build/', 'node_modules/', '*.cjs'],
+  ignorePatterns: ['dist/', '.build/', 'node_modules/', '*.cjs', 'test/types/fixtures/'],
   rules: {
     'no-console': 'error',
     '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -29,7 +29,7 @@ module.exports = {
   overrides: [
     { files: ['test/**', 'examples/**', 'bench/**', 'scripts/**'], rules: { 'no-console': 'off' } },
     // Test fixtures declare async methods without awaits and await decorated sync methods (which return Promises).
-    { files: ['test/**'], rules: { '@typescript-eslint/require-await': 'off', '@typescript-eslint/await-thenable': 'off' } },
+    { files: ['test/**'], rules: { '@typescript-eslint/require-await': 'off' } },
     { files: ['scripts/**/*.mjs'], parserOptions: { project: null }, extends: ['plugin:@typescript-eslint/disable-type-checked'] },
   ],
 };

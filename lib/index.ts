@@ -4,4 +4,5 @@
  */
 export * from './core/index.js';
 export { CacheTags, tagsFor, tagForType, hasCacheTags, type EntityTagsFunction, type CacheTagsOptions } from './decorators/cache-tags.js';
-export { Cached, type CachedOptions } from './decorators/cached.js';
+export { Cached, type CachedOptions, type CachedDecorator } from './decorators/cached.js';
+export { setDefaultScope } from './decorators/default-scope.js';

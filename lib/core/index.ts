@@ -3,6 +3,6 @@ export { TagCache, createTagCache, type TagCacheOptions, type EntryOptions, type
 export type { TagCacheEvents, TagCacheEventName } from './events.js';
 export type { CircuitBreakerOptions } from './circuit-breaker.js';
 export { defaultSerializer, type Serializer } from './serializer.js';
-export { registerSerializableClass } from './class-registry.js';
+export { registerSerializableClass, registerSerializableClasses, type SerializableClassOptions } from './class-registry.js';
 export { addCacheTags } from './tracking-scope.js';
 export { setDefaultTagCache, getDefaultTagCache, registerTagCache, unregisterTagCache, getTagCache, resolveTagCache } from './cache-registry.js';

@@ -1,17 +1,42 @@
 import { createHash } from 'node:crypto';
 import { CacheTagsError } from './errors.js';
+import { describeInstance, isNativeInstance, usesPrivateFields } from './value-kinds.js';
 
 /*
- * Store layout (DESIGN.md §2): `<namespace>:e:<key>` for entries, `<namespace>:t:<tag>` for tag
- * versions. Only the namespace is escaped: the kind marker sits at a fixed position after it, and
- * everything after the marker belongs to the key or tag, so no two (namespace, kind, name) inputs
- * can produce the same store key.
+ * Store layout: `<namespace>:e:<key>` for entries, `<namespace>:t:<tag>` for tag versions. The
+ * namespace has its `:` escaped, so the kind marker sits at a fixed place; the name after it is
+ * escaped so that it survives a store that keeps UTF-8 (Redis turns every lone surrogate into
+ * U+FFFD) and never contains a raw `#`, which only the shortened form of a long name uses. Every
+ * escape is reversible, so different (namespace, kind, name) inputs give different store keys.
  */
 
 const MAX_PLAIN_LENGTH = 200;
+const NAME_NEEDS_ESCAPE = /[%#\uD800-\uDFFF]/;
+const NAMESPACE_NEEDS_ESCAPE = /[%#:\uD800-\uDFFF]/;
+const ESCAPED = /[%#]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const ESCAPED_NAMESPACE = /[%#:]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-function escapeNamespace(namespace: string): string {
-  return namespace.replace(/%/g, '%25').replace(/:/g, '%3A');
+function escapeChar(char: string): string {
+  if (char === '%') return '%25';
+  if (char === '#') return '%23';
+  if (char === ':') return '%3A';
+  return `%u${char.charCodeAt(0).toString(16).toUpperCase()}`;
+}
+
+/** A well-formed string without raw `%` or `#` (and without `:` for a namespace): reversible. */
+function escape(name: string, needed: RegExp, pattern: RegExp): string {
+  return needed.test(name) ? name.replace(pattern, escapeChar) : name;
+}
+
+/**
+ * Keeps long names readable but bounded: a prefix plus a hash of the whole. The raw `#` marks the
+ * shortened form; an escaped name never contains one, so the two forms never meet.
+ */
+function shorten(escaped: string): string {
+  if (escaped.length <= MAX_PLAIN_LENGTH) return escaped;
+  const digest = createHash('sha256').update(escaped).digest('base64url');
+  const cut = /[\uD800-\uDBFF]/.test(escaped[63] ?? '') ? 63 : 64; // never split a surrogate pair
+  return `${escaped.slice(0, cut)}#${digest}`;
 }
 
 /** Builds the store keys of one cache namespace. */
@@ -20,45 +45,43 @@ export class KeyBuilder {
   private readonly tagPrefix: string;
 
   constructor(namespace: string) {
-    const ns = escapeNamespace(namespace);
+    const ns = escape(namespace, NAMESPACE_NEEDS_ESCAPE, ESCAPED_NAMESPACE);
     this.entryPrefix = `${ns}:e:`;
     this.tagPrefix = `${ns}:t:`;
   }
 
   entry(key: string): string {
-    return this.entryPrefix + shorten(key);
+    return this.entryPrefix + shorten(escape(key, NAME_NEEDS_ESCAPE, ESCAPED));
   }
 
   tag(tag: string): string {
-    return this.tagPrefix + shorten(tag);
+    return this.tagPrefix + shorten(escape(tag, NAME_NEEDS_ESCAPE, ESCAPED));
   }
 }
 
-/** Keeps long names readable but bounded: a prefix plus a hash of the whole. */
-function shorten(name: string): string {
-  if (name.length <= MAX_PLAIN_LENGTH) return name;
-  const digest = createHash('sha256').update(name).digest('base64url');
-  // '#' never follows a plain name of this length, so a shortened name cannot equal a plain one.
-  return `${name.slice(0, 64)}#${digest}`;
-}
+/** Arguments nested deeper than this are refused, before the encoder could overflow the stack. */
+const MAX_DEPTH = 256;
 
 /** Thrown inside {@link encodeKeyPart}; the caller adds which argument it was. */
 class UnencodableValue extends Error {
-  constructor(readonly what: string, readonly path: string) {
+  constructor(readonly what: string, readonly path: string, readonly advice = '') {
     super(what);
   }
 }
 
 /**
  * Encodes a value into a stable, injective string for use in a cache key: object keys are sorted,
- * types are marked so that `1` and `"1"` differ, and class instances include their class name.
- * Functions, symbols and circular structures cannot form a key and throw.
+ * types are marked so that `1` and `"1"` differ, class instances include their class name, and
+ * values whose state is internal are encoded by what defines them (a URL by its `href`, an
+ * instance with `toJSON` by its JSON form). What cannot be encoded faithfully throws: functions,
+ * symbols, circular or too deep structures, built-ins with hidden state, classes with `#private`
+ * fields.
  */
 export function encodeKeyPart(value: unknown): string {
-  return encode(value, '', new Set());
+  return encode(value, '', new Set(), 0);
 }
 
-function encode(value: unknown, path: string, seen: Set<object>): string {
+function encode(value: unknown, path: string, seen: Set<object>, depth: number): string {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
@@ -78,32 +101,57 @@ function encode(value: unknown, path: string, seen: Set<object>): string {
   if (value === null) return 'null';
   const obj = value as object;
   if (seen.has(obj)) throw new UnencodableValue('a circular reference', path);
+  if (depth >= MAX_DEPTH) throw new UnencodableValue(`nested more than ${MAX_DEPTH} levels deep`, path);
   seen.add(obj);
   try {
-    if (Array.isArray(obj)) return `[${obj.map((v, i) => encode(v, `${path}[${i}]`, seen)).join(',')}]`;
-    if (obj instanceof Date) return `Date(${obj.getTime()})`;
-    if (obj instanceof Map) {
-      const items = [...obj].map(([k, v], i) => [encode(k, `${path}<key ${i}>`, seen), encode(v, `${path}.get(${String(k)})`, seen)]);
-      items.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      return `Map{${items.map(([k, v]) => `${k}=>${v}`).join(',')}}`;
-    }
-    if (obj instanceof Set) {
-      const items = [...obj].map((v, i) => encode(v, `${path}<item ${i}>`, seen)).sort();
-      return `Set{${items.join(',')}}`;
-    }
-    if (ArrayBuffer.isView(obj)) {
-      const bytes = Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength);
-      return `${obj.constructor.name}(${bytes.toString('base64')})`;
-    }
-    if (obj instanceof RegExp) return `RegExp(${JSON.stringify(obj.source)},${obj.flags})`;
-    const proto = Object.getPrototypeOf(obj);
-    const prefix = proto === Object.prototype || proto === null ? '' : (proto.constructor?.name ?? 'Anonymous');
-    const keys = Object.keys(obj).sort();
-    const body = keys.map((k) => `${JSON.stringify(k)}:${encode((obj as Record<string, unknown>)[k], `${path}.${k}`, seen)}`);
-    return `${prefix}{${body.join(',')}}`;
+    return encodeObject(obj, path, seen, depth + 1);
   } finally {
     seen.delete(obj);
   }
+}
+
+function encodeObject(obj: object, path: string, seen: Set<object>, depth: number): string {
+  if (Array.isArray(obj)) return `[${obj.map((v, i) => encode(v, `${path}[${i}]`, seen, depth)).join(',')}]`;
+  if (obj instanceof Date) return `Date(${obj.getTime()})`;
+  if (obj instanceof Map) {
+    const items = [...obj].map(([k, v], i) => [encode(k, `${path}<key ${i}>`, seen, depth), encode(v, `${path}.get(${String(k)})`, seen, depth)]);
+    items.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return `Map{${items.map(([k, v]) => `${k}=>${v}`).join(',')}}`;
+  }
+  if (obj instanceof Set) {
+    const items = [...obj].map((v, i) => encode(v, `${path}<item ${i}>`, seen, depth)).sort();
+    return `Set{${items.join(',')}}`;
+  }
+  if (ArrayBuffer.isView(obj)) {
+    const bytes = Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength);
+    return `${obj.constructor.name}(${bytes.toString('base64')})`;
+  }
+  if (obj instanceof ArrayBuffer) return `ArrayBuffer(${Buffer.from(obj).toString('base64')})`;
+  if (obj instanceof RegExp) return `RegExp(${JSON.stringify(obj.source)},${obj.flags})`;
+  if (obj instanceof URL) return `URL(${JSON.stringify(obj.href)})`;
+  if (obj instanceof URLSearchParams) return `URLSearchParams(${JSON.stringify(obj.toString())})`;
+  const proto = Object.getPrototypeOf(obj);
+  const plain = proto === Object.prototype || proto === null;
+  const prefix = plain ? '' : (proto.constructor?.name ?? 'Anonymous');
+  if (!plain && typeof (obj as { toJSON?: unknown }).toJSON === 'function') {
+    // A value type (decimal, date-time, id) says what defines it through toJSON.
+    return `${prefix}(${encode((obj as { toJSON(): unknown }).toJSON(), `${path}.toJSON()`, seen, depth)})`;
+  }
+  if (!plain && isNativeInstance(obj)) {
+    throw new UnencodableValue(`${describeInstance(obj)}, a built-in whose state is internal`, path, 'pass what identifies it (a string or a number) instead');
+  }
+  if (!plain && usesPrivateFields(obj)) {
+    throw new UnencodableValue(`${describeInstance(obj)}, whose class has #private fields the key cannot see`, path, 'give the class a toJSON() that returns what identifies an instance');
+  }
+  const keys = Object.keys(obj).sort();
+  const body = keys.map((k) => `${JSON.stringify(k)}:${encode((obj as Record<string, unknown>)[k], `${path}.${k}`, seen, depth)}`);
+  return `${prefix}{${body.join(',')}}`;
+}
+
+/** A path for a message: long ones (a deep nesting) keep their start. */
+function shownPath(path: string): string {
+  const clean = path.replace(/^\./, '');
+  return clean.length > 80 ? `${clean.slice(0, 80)}…` : clean;
 }
 
 /**
@@ -111,20 +159,27 @@ function encode(value: unknown, path: string, seen: Set<object>): string {
  * argument when one cannot be encoded.
  */
 export function encodeArguments(args: readonly unknown[], where: string): string {
-  return args
-    .map((arg, index) => {
-      try {
-        return encodeKeyPart(arg);
-      } catch (err) {
-        if (err instanceof UnencodableValue) {
-          const inside = err.path ? ` (at ${err.path.replace(/^\./, '')})` : '';
-          throw new CacheTagsError(
-            'E_UNENCODABLE_ARGUMENT',
-            `${where}: argument ${index} is ${err.what}${inside}, which cannot form a cache key; pass a \`key\` function to @Cached to build the key yourself`,
-          );
-        }
-        throw err;
-      }
-    })
-    .join(',');
+  return args.map((arg, index) => encodeArgument(arg, `argument ${index}`, where)).join(',');
+}
+
+/** Encodes one value that takes part in a key (`what`: "argument 1", "the scope"), or throws naming it. */
+export function encodeArgument(value: unknown, what: string, where: string): string {
+  try {
+    return encodeKeyPart(value);
+  } catch (err) {
+    if (err instanceof UnencodableValue) {
+      const inside = err.path ? ` (at ${shownPath(err.path)})` : '';
+      const advice = err.advice ? `: ${err.advice}, or` : '; pass';
+      throw new CacheTagsError(
+        'E_UNENCODABLE_ARGUMENT',
+        `${where}: ${what} is ${err.what}${inside}, which cannot form a cache key${advice} a \`key\` function to @Cached to build the key yourself`,
+      );
+    }
+    throw err;
+  }
+}
+
+/** A short, stable digest of `text` for keys (72 bits: collisions are not a practical concern). */
+export function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('base64url').slice(0, 12);
 }

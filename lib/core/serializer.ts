@@ -1,5 +1,6 @@
 import { CacheTagsError } from './errors.js';
-import { serializableClassNamed, serializableNameOf } from './class-registry.js';
+import { omittedFieldsOf, serializableClassNamed, serializableNameOf } from './class-registry.js';
+import { describeInstance, isNativeInstance, usesPrivateFields } from './value-kinds.js';
 
 /**
  * Turns cached values into JSON-safe data and back. The store's own serialization (Keyv's JSON)
@@ -22,8 +23,11 @@ const MARK = '$ct';
 
 type Encoded = null | boolean | number | string | Encoded[] | { [key: string]: Encoded };
 
+/** Values nested deeper than this are refused, before the encoder could overflow the stack. */
+const MAX_DEPTH = 1000;
+
 class Unserializable extends Error {
-  constructor(readonly what: string, readonly path: string) {
+  constructor(readonly what: string, readonly path: string, readonly advice = '') {
     super(what);
   }
 }
@@ -37,7 +41,7 @@ const TYPED_ARRAYS: Record<string, new (buffer: ArrayBuffer) => ArrayBufferView>
   Float32Array, Float64Array, BigInt64Array, BigUint64Array,
 };
 
-function encode(value: unknown, path: string, seen: Set<object>): Encoded {
+function encodeAt(value: unknown, path: string, seen: Set<object>, depth: number): Encoded {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -57,46 +61,67 @@ function encode(value: unknown, path: string, seen: Set<object>): Encoded {
   if (value === null) return null;
   const obj = value as object;
   if (seen.has(obj)) throw new Unserializable('a circular reference', path);
+  if (depth >= MAX_DEPTH) throw new Unserializable(`data nested more than ${MAX_DEPTH} levels deep`, path.slice(0, 80));
   seen.add(obj);
   try {
-    return encodeObject(obj, path, seen);
+    return encodeObject(obj, path, seen, depth + 1);
   } finally {
     seen.delete(obj);
   }
 }
 
-function encodeObject(obj: object, path: string, seen: Set<object>): Encoded {
-  if (Array.isArray(obj)) return obj.map((v, i) => encode(v, `${path}[${i}]`, seen));
+function encodeObject(obj: object, path: string, seen: Set<object>, depth: number): Encoded {
+  if (Array.isArray(obj)) return obj.map((v, i) => encodeAt(v, `${path}[${i}]`, seen, depth));
   const proto = Object.getPrototypeOf(obj);
   if (proto === Object.prototype || proto === null) {
-    const fields = encodeFields(obj, path, seen);
+    const fields = encodeFields(obj, path, seen, depth);
     return MARK in fields ? { [MARK]: 'o', v: fields } : fields;
   }
   if (obj instanceof Date) return { [MARK]: 'D', v: Number.isNaN(obj.getTime()) ? null : obj.getTime() };
   if (obj instanceof Map) {
-    return { [MARK]: 'M', v: [...obj].map(([k, v], i) => [encode(k, `${path}<key ${i}>`, seen), encode(v, `${path}<value ${i}>`, seen)]) };
+    return { [MARK]: 'M', v: [...obj].map(([k, v], i) => [encodeAt(k, `${path}<key ${i}>`, seen, depth), encodeAt(v, `${path}<value ${i}>`, seen, depth)]) };
   }
-  if (obj instanceof Set) return { [MARK]: 'S', v: [...obj].map((v, i) => encode(v, `${path}<item ${i}>`, seen)) };
+  if (obj instanceof Set) return { [MARK]: 'S', v: [...obj].map((v, i) => encodeAt(v, `${path}<item ${i}>`, seen, depth)) };
   if (Buffer.isBuffer(obj)) return { [MARK]: 'B', v: bytesOf(obj) };
   if (ArrayBuffer.isView(obj) && obj.constructor.name in TYPED_ARRAYS) {
     return { [MARK]: 'T', c: obj.constructor.name, v: bytesOf(obj) };
   }
   if (obj instanceof ArrayBuffer) return { [MARK]: 'A', v: Buffer.from(obj).toString('base64') };
   if (obj instanceof RegExp) return { [MARK]: 'R', v: obj.source, f: obj.flags };
-  const name = serializableNameOf(proto.constructor);
-  if (name === undefined) {
-    const cls = (proto.constructor as { name?: string } | undefined)?.name || 'an anonymous class';
-    throw new Unserializable(
-      `an instance of ${cls}, which is not registered for caching (decorate it with @CacheTags or call registerSerializableClass(${cls}))`,
-      path,
-    );
-  }
-  return { [MARK]: 'C', c: name, v: encodeFields(obj, path, seen) };
+  return encodeInstance(obj, proto.constructor, path, seen, depth);
 }
 
-function encodeFields(obj: object, path: string, seen: Set<object>): { [key: string]: Encoded } {
+/** An instance of a class: revived by its registered name, with its own fields. */
+function encodeInstance(obj: object, cls: Function, path: string, seen: Set<object>, depth: number): Encoded {
+  const name = serializableNameOf(cls);
+  const what = describeInstance(obj);
+  if (isNativeInstance(obj)) throw new Unserializable(`${what}, a built-in whose state is internal`, path, 'cache plain data taken from it');
+  if (usesPrivateFields(obj)) throw new Unserializable(`${what}, whose class has #private fields a cached copy cannot hold`, path, 'cache a plain object or a class without #private fields');
+  if (name === undefined) {
+    if (typeof (obj as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function') {
+      // A collection wrapper (an ORM's lazy collection, say) is not data of its own: registering it would not help.
+      throw new Unserializable(
+        `${what}, an iterable wrapper whose items are not its own fields`,
+        path,
+        'cache plain data instead: its items as an array, or for an ORM entity its plain object form (toObject(), a DTO)',
+      );
+    }
+    const cls = what.replace(/^an instance of /, '');
+    throw new Unserializable(
+      `${what}, which is not registered for caching`,
+      path,
+      `decorate it with @CacheTags, call registerSerializableClass(${cls}), or register a module of DTO classes at once with registerSerializableClasses(dtos)`,
+    );
+  }
+  return { [MARK]: 'C', c: name, v: encodeFields(obj, path, seen, depth, omittedFieldsOf(cls)) };
+}
+
+function encodeFields(obj: object, path: string, seen: Set<object>, depth: number, omit?: ReadonlySet<string>): { [key: string]: Encoded } {
   const out: { [key: string]: Encoded } = {};
-  for (const key of Object.keys(obj)) out[key] = encode((obj as Record<string, unknown>)[key], `${path}.${key}`, seen);
+  for (const key of Object.keys(obj)) {
+    if (omit?.has(key)) continue;
+    out[key] = encodeAt((obj as Record<string, unknown>)[key], `${path}.${key}`, seen, depth);
+  }
   return out;
 }
 
@@ -154,14 +179,14 @@ function decodeFields(fields: Record<string, unknown>, target: object): object {
 
 /**
  * The default serializer: keeps Date, BigInt, Map, Set, Buffer, typed arrays, ArrayBuffer, RegExp,
- * `undefined`, NaN/±Infinity/-0, and instances of registered classes. Throws a
- * {@link CacheTagsError} naming the path of a value it cannot keep (function, symbol, circular
- * reference, unregistered class).
+ * `undefined`, NaN/±Infinity/-0, and instances of registered classes (less their omitted fields).
+ * Throws a {@link CacheTagsError} naming the path of a value it cannot keep (function, symbol,
+ * circular or too deep data, unregistered class, built-in with internal state, `#private` fields).
  * @public
  */
 export const defaultSerializer: Serializer = {
   serialize(value: unknown): unknown {
-    return encode(value, '', new Set());
+    return encodeAt(value, '', new Set(), 0);
   },
   deserialize: decode,
 };
@@ -173,7 +198,8 @@ export function serializeFor(serializer: Serializer, value: unknown, what: strin
   } catch (err) {
     if (err instanceof Unserializable) {
       const at = err.path ? ` at result${err.path}` : '';
-      throw new CacheTagsError('E_UNSERIALIZABLE_VALUE', `${what}: the value to cache holds ${err.what}${at}; it cannot be cached faithfully`);
+      const advice = err.advice ? `: ${err.advice}` : '';
+      throw new CacheTagsError('E_UNSERIALIZABLE_VALUE', `${what}: the value to cache holds ${err.what}${at}; it cannot be cached faithfully${advice}`);
     }
     throw err;
   }

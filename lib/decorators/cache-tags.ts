@@ -16,8 +16,17 @@ export type EntityTagsFunction<T> = (entity: T) => readonly string[];
  * @public
  */
 export interface CacheTagsOptions {
-  /** The name the class is cached and typed under (its type-level tag). Default: the class name. */
+  /**
+   * The name the class is cached and typed under (its type-level tag).
+   * @default the class name
+   */
   name?: string;
+  /**
+   * Fields left out of cached copies of its instances (a password hash, a token): a hit hands back
+   * an instance without them. See `registerSerializableClass`.
+   * @default []
+   */
+  omit?: readonly string[];
 }
 
 interface Registration {
@@ -49,7 +58,7 @@ export function CacheTags<T>(tags: EntityTagsFunction<T>, options: CacheTagsOpti
       throw new CacheTagsError('E_DECORATOR_TARGET', `@CacheTags decorates entity classes, not ${where}`);
     }
     const name = options.name ?? target.name;
-    registerSerializableClass(target, name);
+    registerSerializableClass(target, { name, omit: options.omit ?? [] });
     registrations.set(target, { fn: tags, name });
   };
 }

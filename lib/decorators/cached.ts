@@ -1,29 +1,79 @@
 import { resolveTagCache } from '../core/cache-registry.js';
 import { CacheTagsError } from '../core/errors.js';
-import { encodeArguments } from '../core/keys.js';
 import { TagCache } from '../core/tag-cache.js';
 import { assertTags, describe } from '../core/tracking-scope.js';
+import { defaultScopeOf } from './default-scope.js';
+import { declarationSite } from './declaration-site.js';
 import { isStandardContext, nameOf } from './decorator-target.js';
+import { codeVersionOf, methodId, methodKey, type MethodKeyPlan } from './method-key.js';
 
 /**
  * Options of {@link Cached}.
  * @public
  */
-export interface CachedOptions<A extends unknown[] = any[]> {
-  /** Tags of the result: a list, or a function of the method's arguments. */
+export interface CachedOptions<A extends unknown[] = any[], This = any> {
+  /**
+   * Tags of the result: a list, or a function of the method's arguments.
+   * @default []
+   */
   tags?: readonly string[] | ((...args: A) => readonly string[]);
-  /** Builds the cache key from the arguments. Default: class name, method name and a stable encoding of the arguments. */
+  /**
+   * Builds the cache key from the arguments. The key is then yours, as returned: no class, method
+   * or code version is added (a {@link CachedOptions.scope}, {@link CachedOptions.rowVersion} or
+   * explicit {@link CachedOptions.codeVersion} still is, in front).
+   * @default class, method, a hash of the declaration site and code version, and an injective encoding of the arguments
+   */
   key?: (...args: A) => string;
-  /** Time to live in ms (0: no expiry). Default: the cache's `ttl`. */
+  /**
+   * Part of the key taken from the receiver, for providers whose instances serve different
+   * tenants or requests: `(self) => self.tenantId`. Must return a value (not `undefined`/`null`).
+   * `false` opts out of a cache's default scope ({@link setDefaultScope}).
+   * @default the cache's default scope, if any; otherwise none
+   */
+  scope?: ((self: This) => unknown) | false;
+  /**
+   * A version the caller already holds, from the arguments: `(comment) => comment.updatedAt`. It is
+   * part of the key, so a newer version is a fresh entry and an older one is never read again; a
+   * hit needs no tag version (declare no `tags` for that). Not to be confused with
+   * {@link CachedOptions.codeVersion}.
+   * @default none
+   */
+  rowVersion?: (...args: A) => string | number | bigint | Date;
+  /**
+   * The version of the method's code. Entries stored under another code version are never read.
+   * Give one to decide yourself when a deploy starts a fresh key space (say, when a helper the
+   * method calls changes what it returns).
+   * @default a short hash of the method's source, its `tags` and `rowVersion` declarations
+   */
+  codeVersion?: string;
+  /**
+   * Time to live in ms (0: no expiry).
+   * @default the cache's `ttl`
+   */
   ttl?: number;
-  /** The cache to use: an instance, or a name given to `registerTagCache`. Default: the default cache. */
+  /**
+   * The cache to use: an instance, or a name given to `registerTagCache`.
+   * @default the default cache
+   */
   cache?: TagCache | string;
 }
 
 type AnyFunction = (this: unknown, ...args: any[]) => unknown;
+type AsyncMethod = (...args: any[]) => Promise<unknown>;
 
-/** Labels (`Class.method`) already used for default keys, and by which method. */
-const claimed = new Map<string, AnyFunction>();
+/**
+ * The decorator {@link Cached} returns. It applies to methods that return a Promise only: the
+ * cached method always returns one, so a synchronous method would change type under its callers.
+ * @public
+ */
+export interface CachedDecorator {
+  /** TypeScript `experimentalDecorators`. */
+  <T extends AsyncMethod>(target: object, name: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T> | void;
+  /** Standard (TC39) decorators. */
+  <T extends AsyncMethod>(method: T, context: ClassMethodDecoratorContext<any, T>): T | void;
+}
+
+const KNOWN_OPTIONS = new Set(['tags', 'key', 'scope', 'rowVersion', 'codeVersion', 'ttl', 'cache']);
 
 function normalize(options: unknown): CachedOptions {
   if (Array.isArray(options) || typeof options === 'function') return { tags: options as CachedOptions['tags'] };
@@ -34,11 +84,25 @@ function normalize(options: unknown): CachedOptions {
   return options as CachedOptions;
 }
 
+function assertFunction(value: unknown, option: string, what: string, where: string): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new CacheTagsError('E_INVALID_OPTION', `${where}: option ${option} must be ${what}, got ${describe(value)}`);
+  }
+}
+
 function validate(options: CachedOptions, where: string): void {
-  const { tags, key, ttl, cache } = options;
+  const { tags, key, scope, rowVersion, codeVersion, ttl, cache } = options;
+  for (const name of Object.keys(options)) {
+    if (KNOWN_OPTIONS.has(name)) continue;
+    const hint = name === 'version' ? ' (a version from the arguments is rowVersion; the version of the code is codeVersion)' : '';
+    throw new CacheTagsError('E_INVALID_OPTION', `${where}: unknown option ${name}${hint}`);
+  }
   if (tags !== undefined && typeof tags !== 'function') assertTags(tags, `${where} option tags`);
-  if (key !== undefined && typeof key !== 'function') {
-    throw new CacheTagsError('E_INVALID_OPTION', `${where}: option key must be a function of the arguments, got ${describe(key)}`);
+  assertFunction(key, 'key', 'a function of the arguments', where);
+  if (scope !== false) assertFunction(scope, 'scope', 'a function of the receiver, or false', where);
+  assertFunction(rowVersion, 'rowVersion', 'a function of the arguments', where);
+  if (codeVersion !== undefined && (typeof codeVersion !== 'string' || codeVersion.length === 0)) {
+    throw new CacheTagsError('E_INVALID_OPTION', `${where}: option codeVersion must be a non-empty string, got ${describe(codeVersion)}`);
   }
   if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0)) {
     throw new CacheTagsError('E_INVALID_OPTION', `${where}: option ttl must be a non-negative number of milliseconds, got ${describe(ttl)}`);
@@ -58,34 +122,27 @@ function declaringClassName(receiver: unknown, method: AnyFunction, name: string
   return typeof receiver === 'function' ? receiver.name : ((receiver as object | undefined)?.constructor?.name ?? 'Anonymous');
 }
 
-function wrapMethod(original: AnyFunction, methodKey: string | symbol, options: CachedOptions): AnyFunction {
-  const methodName = nameOf(methodKey);
+function wrapMethod(original: AnyFunction, member: string | symbol, options: CachedOptions, site: string | undefined): AnyFunction {
+  const methodName = nameOf(member);
+  const { tags, ttl } = options;
+  const plan: MethodKeyPlan = {
+    id: methodId(site, methodName, codeVersionOf(original, [tags, options.rowVersion], options.codeVersion)),
+    codeVersion: options.codeVersion,
+    key: options.key,
+    scope: options.scope || undefined,
+    rowVersion: options.rowVersion,
+  };
   let label: string | undefined;
-  const { tags, key, ttl } = options;
 
   // async: a bad argument or tag is a rejection, like every other failure of a method that returns a Promise.
   const cached = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
-    if (label === undefined) {
-      label = `${declaringClassName(this, cached, methodKey)}.${methodName}`;
-      if (!key) {
-        const owner = claimed.get(label);
-        if (owner && owner !== cached) {
-          throw new CacheTagsError(
-            'E_INVALID_KEY',
-            `@Cached on ${label}: another class is also named ${label.split('.')[0]} and has a cached ${methodName}; their default keys would collide. Rename one, or give @Cached a key function`,
-          );
-        }
-        claimed.set(label, cached);
-      }
-    }
+    label ??= `${declaringClassName(this, cached, member)}.${methodName}`;
     const where = `@Cached on ${label}`;
-    const cacheKey = key ? key(...args) : `${label}(${encodeArguments(args, where)})`;
-    if (typeof cacheKey !== 'string' || cacheKey.length === 0) {
-      throw new CacheTagsError('E_INVALID_KEY', `${where}: the key function must return a non-empty string, got ${describe(cacheKey)}`);
-    }
-    const entryTags = typeof tags === 'function' ? tags(...args) : (tags ?? []);
-    assertTags(entryTags, `${where}: tags`);
     const cache = resolveTagCache(options.cache);
+    const scope = options.scope === false ? undefined : (plan.scope ?? defaultScopeOf(cache));
+    const cacheKey = methodKey(scope === plan.scope ? plan : { ...plan, scope }, label, this, args, where);
+    const entryTags = typeof tags === 'function' ? tags(...(args as never[])) : (tags ?? []);
+    assertTags(entryTags, `${where}: tags`);
     return cache.wrap(cacheKey, () => original.apply(this, args), { tags: [...entryTags], ttl });
   };
   Object.defineProperty(cached, 'name', { value: original.name });
@@ -93,10 +150,10 @@ function wrapMethod(original: AnyFunction, methodKey: string | symbol, options: 
 }
 
 /**
- * Method decorator: caches the method's result in a {@link TagCache}, keyed by class, method and
- * arguments, and invalidated through its tags. The decorated method always returns a Promise.
- * Works with TypeScript's `experimentalDecorators` and with standard (TC39) decorators, on
- * instance and static methods.
+ * Method decorator: caches the method's result in a {@link TagCache}, keyed by class, method,
+ * code version, scope and arguments, and invalidated through its tags. It applies to methods
+ * that return a Promise (a compile error otherwise). Works with TypeScript's
+ * `experimentalDecorators` and with standard (TC39) decorators, on instance and static methods.
  *
  * @example
  * ```ts
@@ -110,15 +167,16 @@ function wrapMethod(original: AnyFunction, methodKey: string | symbol, options: 
  * ```
  * @public
  */
-export function Cached<A extends unknown[] = any[]>(options?: CachedOptions<A> | readonly string[] | ((...args: A) => readonly string[])) {
+export function Cached<A extends unknown[] = any[]>(options?: CachedOptions<A> | readonly string[] | ((...args: A) => readonly string[])): CachedDecorator {
   const opts = normalize(options);
   validate(opts, '@Cached');
-  return function (target: any, context: any, descriptor?: PropertyDescriptor): any {
+  const decorator = function (target: any, context: any, descriptor?: PropertyDescriptor): any {
+    const site = declarationSite(decorator);
     if (isStandardContext(context)) {
       if (context.kind !== 'method' || typeof target !== 'function') {
         throw new CacheTagsError('E_DECORATOR_TARGET', `@Cached decorates methods, not a ${context.kind} (${nameOf(context.name)})`);
       }
-      return wrapMethod(target as AnyFunction, context.name ?? 'anonymous', opts);
+      return wrapMethod(target as AnyFunction, context.name ?? 'anonymous', opts, site);
     }
     const owner = typeof target === 'function' ? target.name : (target?.constructor?.name ?? 'Anonymous');
     const member = `${owner}.${nameOf(context)}`;
@@ -127,7 +185,8 @@ export function Cached<A extends unknown[] = any[]>(options?: CachedOptions<A> |
       throw new CacheTagsError('E_DECORATOR_TARGET', `@Cached decorates methods, not ${what} (${member})`);
     }
     validate(opts, `@Cached on ${member}`);
-    descriptor.value = wrapMethod(descriptor.value as AnyFunction, context as string | symbol, opts);
+    descriptor.value = wrapMethod(descriptor.value as AnyFunction, context as string | symbol, opts, site);
     return descriptor;
   };
+  return decorator as CachedDecorator;
 }

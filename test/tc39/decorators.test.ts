@@ -29,7 +29,7 @@ describe('standard (TC39) decorators', () => {
       }
 
       @Cached(['Photo'])
-      static count(): number {
+      static async count(): Promise<number> {
         runs += 1;
         return 42;
       }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CacheTagsError } from '../../core/errors.js';
 import { assertTags, describe } from '../../core/tracking-scope.js';
 import type { CachePageOptions, CachePageRequest } from './options.js';
@@ -24,6 +25,14 @@ function normalizedUrl(req: CachePageRequest): string {
   return `${url.slice(0, mark)}?${new URLSearchParams(params).toString()}`;
 }
 
+/**
+ * What a `vary` value contributes to the key: a digest, never the value, so that a bearer token or
+ * session cookie reaches neither the store nor the events (which carry the key).
+ */
+function varyDigest(value: string): string {
+  return createHash('sha256').update(value).digest('base64url').slice(0, 22);
+}
+
 function header(req: CachePageRequest, name: string): string | undefined {
   const value = req.headers[name];
   if (value === undefined) return undefined;
@@ -48,7 +57,8 @@ export function planRequest(req: CachePageRequest, options: CachePageOptions, wh
   const varied: (string | null)[] = [];
   for (const v of vary) {
     if (typeof v === 'string') {
-      varied.push(header(req, v.toLowerCase()) ?? null);
+      const value = header(req, v.toLowerCase());
+      varied.push(value === undefined ? null : varyDigest(value));
       continue;
     }
     const value = v(req);
@@ -57,7 +67,7 @@ export function planRequest(req: CachePageRequest, options: CachePageOptions, wh
       if (credentialed) return undefined;
       varied.push(null);
     } else if (typeof value === 'string' || typeof value === 'number') {
-      varied.push(String(value));
+      varied.push(varyDigest(String(value)));
     } else {
       throw new CacheTagsError('E_INVALID_KEY', `${where}: a vary function must return a string, a number or nothing, got ${describe(value)}`);
     }

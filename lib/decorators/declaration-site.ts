@@ -1,0 +1,50 @@
+import { relative, isAbsolute } from 'node:path';
+
+/*
+ * Where a decorator was applied, as a stable text: the file and the line:column positions of the
+ * frames in that file (the class's declaration, and the function or module body around it). It
+ * tells two same-named classes apart (two modules, or one test file declaring a class per test
+ * case) and stays the same when a module is evaluated again (hot reload, a test runner's fresh
+ * module registry) and in every process running the same build. Frames of Node itself and of
+ * packages (decorator helpers such as tslib) are skipped; frames of the module that required the
+ * file are not part of it, so the site does not depend on who loaded the module first.
+ */
+
+function isUserFile(file: string | undefined | null): file is string {
+  return !!file && !file.startsWith('node:') && !/[\\/]node_modules[\\/]/.test(file);
+}
+
+/** Relative to the working directory when inside it, so that two checkouts of one build agree. */
+function shownFile(file: string): string {
+  const path = file.startsWith('file://') ? new URL(file).pathname : file;
+  if (!isAbsolute(path)) return path;
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel;
+}
+
+/** The declaration site of the decorator call below `decorator` on the stack, or `undefined` off V8. */
+export function declarationSite(decorator: Function): string | undefined {
+  const prepare: unknown = Reflect.get(Error, 'prepareStackTrace'); // a user's formatter, put back after
+  const limit = Error.stackTraceLimit;
+  let frames: unknown;
+  try {
+    Error.stackTraceLimit = 40;
+    Error.prepareStackTrace = (_error, callSites) => callSites;
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder, decorator);
+    frames = holder.stack; // read here: V8 formats the stack on first access
+  } finally {
+    Reflect.set(Error, 'prepareStackTrace', prepare);
+    Error.stackTraceLimit = limit;
+  }
+  if (!Array.isArray(frames)) return undefined;
+  const sites = frames as NodeJS.CallSite[];
+  const first = sites.findIndex((site) => isUserFile(site.getFileName()));
+  if (first < 0) return undefined;
+  const file = sites[first].getFileName() as string;
+  const positions: string[] = [];
+  for (let i = first; i < sites.length && sites[i].getFileName() === file; i += 1) {
+    positions.push(`${sites[i].getLineNumber()}:${sites[i].getColumnNumber()}`);
+  }
+  return `${shownFile(file)}@${positions.join('/')}`;
+}
