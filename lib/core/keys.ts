@@ -2,27 +2,33 @@ import { createHash } from 'node:crypto';
 import { CacheTagsError } from './errors.js';
 
 /*
- * Store layout (DESIGN.md §2): `<namespace>:e:<key>` for entries, `<namespace>:t:<tag>` for tag
- * versions. Only the namespace is escaped: the kind marker sits at a fixed position after it, and
+ * Store layout: `<namespace>:e:<key>` for entries, `{<namespace>}:t:<tag>` for tag versions and
+ * `{<namespace>}:s` for the namespace's invalidation sequence. Only the namespace is escaped (no
+ * `%`, `:`, `{` or `}` survive in it): the kind marker sits at a fixed position after it, and
  * everything after the marker belongs to the key or tag, so no two (namespace, kind, name) inputs
- * can produce the same store key.
+ * can produce the same store key. The braces are a Redis Cluster hash tag: the sequence and every
+ * tag version of a namespace share one slot, so the script that bumps the sequence and writes the
+ * versions never needs keys from two slots. Entries carry no hash tag and spread over the cluster.
  */
 
 const MAX_PLAIN_LENGTH = 200;
 
 function escapeNamespace(namespace: string): string {
-  return namespace.replace(/%/g, '%25').replace(/:/g, '%3A');
+  return namespace.replace(/%/g, '%25').replace(/:/g, '%3A').replace(/\{/g, '%7B').replace(/\}/g, '%7D');
 }
 
 /** Builds the store keys of one cache namespace. */
 export class KeyBuilder {
   private readonly entryPrefix: string;
   private readonly tagPrefix: string;
+  /** The key of the namespace's invalidation sequence. */
+  readonly sequence: string;
 
   constructor(namespace: string) {
     const ns = escapeNamespace(namespace);
     this.entryPrefix = `${ns}:e:`;
-    this.tagPrefix = `${ns}:t:`;
+    this.tagPrefix = `{${ns}}:t:`;
+    this.sequence = `{${ns}}:s`;
   }
 
   entry(key: string): string {
