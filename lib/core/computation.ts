@@ -40,12 +40,14 @@ export async function compute(
     if (token === undefined) missing.push(tag);
     else captured.set(tag, token);
   }
+  let mintedAt: number | undefined;
   if (answered && missing.length > 0) {
     const minted = await versions.capture(missing);
     if (minted) for (const [tag, token] of minted) captured.set(tag, token);
     else answered = false;
+    mintedAt = minted?.sequence;
   }
-  const mark = versions.startMark(miss?.sequence);
+  const mark = versions.startMark(miss?.sequence, mintedAt);
   const scope = new TrackingScope(parts.owner, answered ? captured : new Map(), (tags) => versions.capture(tags));
   onSourceStart();
   const value = await runInScope(scope, fn);

@@ -1,6 +1,6 @@
 import type { Keyv } from 'keyv';
 import { CacheTagsError } from './errors.js';
-import { UNDECODABLE, type StoreDriver, type StoreWrite } from './store-driver.js';
+import { UNDECODABLE, type Minted, type StoreDriver, type StoreWrite } from './store-driver.js';
 import { clockToken } from './tokens.js';
 
 /**
@@ -57,7 +57,7 @@ export class KeyvDriver implements StoreDriver {
     return this.write(tagKeys.map((key) => ({ key, value: clockToken(now), ttl })));
   }
 
-  async mint(_sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<string[]> {
+  async mint(_sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<Minted> {
     const rows = await this.read(tagKeys);
     const now = Date.now();
     const writes: StoreWrite[] = [];
@@ -68,7 +68,7 @@ export class KeyvDriver implements StoreDriver {
       return token;
     });
     if (writes.length > 0) await this.write(writes);
-    return tokens;
+    return { sequence: undefined, tokens };
   }
 
   ready(): undefined {

@@ -1,4 +1,4 @@
-import { UNDECODABLE, type StoreDriver, type StoreWrite } from './store-driver.js';
+import { UNDECODABLE, type Minted, type StoreDriver, type StoreWrite } from './store-driver.js';
 import { orderedToken } from './tokens.js';
 
 /*
@@ -182,17 +182,17 @@ export class MemoryDriver implements StoreDriver {
     return Promise.resolve();
   }
 
-  mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<string[]> {
-    const token = orderedToken(this.store.value(sequenceKey) as number);
+  mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<Minted> {
+    const sequence = this.store.value(sequenceKey) as number;
+    const token = orderedToken(sequence);
     const expires = ttl === undefined ? undefined : Date.now() + ttl;
-    return Promise.resolve(
-      tagKeys.map((key) => {
-        const known = this.store.get(key)?.value;
-        if (typeof known === 'string') return known;
-        this.store.set(key, expires === undefined ? { value: token } : { value: token, expires });
-        return token;
-      }),
-    );
+    const tokens = tagKeys.map((key) => {
+      const known = this.store.get(key)?.value;
+      if (typeof known === 'string') return known;
+      this.store.set(key, expires === undefined ? { value: token } : { value: token, expires });
+      return token;
+    });
+    return Promise.resolve({ sequence, tokens });
   }
 
   ready(): undefined {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Keyv } from 'keyv';
 import { CacheTagsError } from './errors.js';
-import { decodeRow, encodeRow, type StoreDriver, type StoreWrite } from './store-driver.js';
+import { decodeRow, encodeRow, type Minted, type StoreDriver, type StoreWrite } from './store-driver.js';
 import { randomPart } from './tokens.js';
 
 type KeyvRedisModule = typeof import('@keyv/redis'); // eslint-disable-line @typescript-eslint/consistent-type-imports -- a type-only view of an optional peer loaded on demand
@@ -47,9 +47,9 @@ end
 return s`;
 
 /*
- * KEYS: sequence, tag versions. ARGV: random part, ttl. The current version of each tag; a tag with
- * none gets one stamped with the current sequence (no bump: minting is not an invalidation). Never
- * overwrites a version, so it cannot undo an invalidation that landed meanwhile.
+ * KEYS: sequence, tag versions. ARGV: random part, ttl. The sequence, then the current version of
+ * each tag; a tag with none gets one stamped with the current sequence (no bump: minting is not an
+ * invalidation). Never overwrites a version, so it cannot undo an invalidation that landed meanwhile.
  */
 const MINT = `local s = redis.call('GET', KEYS[1])
 if not s then
@@ -59,14 +59,14 @@ if not s then
 end
 local v = '{"value":"!' .. s .. '.' .. ARGV[1] .. '"}'
 local ttl = tonumber(ARGV[2])
-local out = {}
+local out = { s }
 for i = 2, #KEYS do
   local row = redis.call('GET', KEYS[i])
   if not row then
     if ttl > 0 then redis.call('SET', KEYS[i], v, 'PX', ttl) else redis.call('SET', KEYS[i], v) end
     row = v
   end
-  out[i - 1] = row
+  out[i] = row
 end
 return out`;
 
@@ -135,10 +135,10 @@ export class RedisDriver implements StoreDriver {
     }
   }
 
-  async mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<string[]> {
-    const rows = (await this.run(SCRIPTS.mint, [sequenceKey, ...tagKeys], ttl)) as string[];
+  async mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<Minted> {
+    const [sequence, ...rows] = (await this.run(SCRIPTS.mint, [sequenceKey, ...tagKeys], ttl)) as string[];
     const now = Date.now();
-    return rows.map((row) => decodeRow(row, now) as string);
+    return { sequence: Number(sequence), tokens: rows.map((row) => decodeRow(row, now)) };
   }
 
   ready(): Promise<void> | undefined {

@@ -6,6 +6,14 @@ export interface StoreWrite {
   ttl: number | undefined;
 }
 
+/** What {@link StoreDriver.mint} answers. */
+export interface Minted {
+  /** The namespace's sequence when the tokens were read or written (ordered stores). */
+  sequence: number | undefined;
+  /** One per tag key, in order. */
+  tokens: unknown[];
+}
+
 /** A row that is there but cannot be decoded: a miss for its own key, nothing more. */
 export const UNDECODABLE: unique symbol = Symbol('cache-tags.undecodable');
 
@@ -31,7 +39,7 @@ export interface StoreDriver {
   /** Writes a fresh token for every tag key (after bumping the sequence, on an ordered store), in one round trip. */
   invalidate(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<void>;
   /** The tokens of `tagKeys`, writing one for each key that has none (never overwriting one), in one round trip. */
-  mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<string[]>;
+  mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<Minted>;
   /** Resolves once the store can take calls (a connection is up). */
   ready(): Promise<void> | undefined;
   /** Closes what the cache opened. */

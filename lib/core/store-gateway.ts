@@ -1,6 +1,6 @@
 import { type CircuitBreaker } from './circuit-breaker.js';
 import { CacheTagsError } from './errors.js';
-import type { StoreDriver, StoreWrite } from './store-driver.js';
+import type { Minted, StoreDriver, StoreWrite } from './store-driver.js';
 
 /** How one call may deviate from the defaults. */
 export interface CallOptions {
@@ -53,7 +53,7 @@ export class StoreGateway {
   }
 
   /** The tokens of `tagKeys`, minting the missing ones; `undefined` when the store did not answer. */
-  async mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<string[] | undefined> {
+  async mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<Minted | undefined> {
     return (await this.call('mint', () => this.driver.mint(sequenceKey, tagKeys, ttl)))?.value;
   }
 

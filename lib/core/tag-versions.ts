@@ -2,6 +2,9 @@ import type { KeyBuilder } from './keys.js';
 import type { CallOptions, StoreGateway } from './store-gateway.js';
 import { tokenStamp, tokenTime } from './tokens.js';
 
+/** Versions captured by {@link TagVersions.capture}, with the sequence they were read at. */
+export type Captured = Map<string, string> & { sequence?: number | undefined };
+
 /**
  * The tag versions of one namespace: reading, minting and invalidating them, and judging whether
  * a version read *after* the data it covers predates the computation that read the data.
@@ -36,15 +39,17 @@ export class TagVersions {
    * The current version of every tag, writing one for each tag that has none: before storing
    * against a tag, it must have a version (a missing version is never a valid version).
    */
-  async capture(tags: readonly string[]): Promise<Map<string, string> | undefined> {
-    const versions = new Map<string, string>();
+  async capture(tags: readonly string[]): Promise<Captured | undefined> {
+    const versions: Captured = new Map();
     if (tags.length === 0) return versions;
-    const tokens = await this.gateway.mint(this.keys.sequence, tags.map((tag) => this.keys.tag(tag)), this.ttl);
-    if (!tokens || tokens.length !== tags.length) return undefined;
+    const minted = await this.gateway.mint(this.keys.sequence, tags.map((tag) => this.keys.tag(tag)), this.ttl);
+    if (!minted || minted.tokens.length !== tags.length) return undefined;
     for (let i = 0; i < tags.length; i++) {
-      if (typeof tokens[i] !== 'string') return undefined;
-      versions.set(tags[i], tokens[i]);
+      const token = minted.tokens[i];
+      if (typeof token !== 'string') return undefined;
+      versions.set(tags[i], token);
     }
+    versions.sequence = minted.sequence;
     return versions;
   }
 
@@ -54,12 +59,14 @@ export class TagVersions {
   }
 
   /**
-   * What a computation notes when it starts, to judge late-learned versions by: the sequence its
-   * lookup read (an ordered store), or the time (any other store).
+   * What a computation notes when it starts, to judge late-learned versions by: the highest
+   * sequence read before its source ran (an ordered store), or the time (any other store).
    */
-  startMark(sequence: unknown): number | undefined {
+  startMark(...sequences: unknown[]): number | undefined {
     if (!this.ordered) return Date.now();
-    return typeof sequence === 'number' && Number.isSafeInteger(sequence) ? sequence : undefined;
+    let mark: number | undefined;
+    for (const s of sequences) if (typeof s === 'number' && Number.isSafeInteger(s) && (mark === undefined || s > mark)) mark = s;
+    return mark;
   }
 
   /**
