@@ -13,7 +13,8 @@ export type CacheTagsErrorCode =
   | 'E_DUPLICATE_CLASS'
   | 'E_STORE_UNAVAILABLE'
   | 'E_STORE_TIMEOUT'
-  | 'E_MISSING_PEER';
+  | 'E_MISSING_PEER'
+  | 'E_INVALIDATION_PENDING';
 
 /**
  * The one error class cache-tags throws. `code` is stable across versions; the message names the

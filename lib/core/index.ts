@@ -1,8 +1,9 @@
 export { CacheTagsError, type CacheTagsErrorCode } from './errors.js';
-export { TagCache, createTagCache, type TagCacheOptions, type EntryOptions, type CacheTagsLogger } from './tag-cache.js';
+export { TagCache, createTagCache } from './tag-cache.js';
+export type { TagCacheOptions, EntryOptions, CacheTagsLogger } from './options.js';
 export type { TagCacheEvents, TagCacheEventName } from './events.js';
 export type { CircuitBreakerOptions } from './circuit-breaker.js';
 export { defaultSerializer, type Serializer } from './serializer.js';
 export { registerSerializableClass, registerSerializableClasses, type SerializableClassOptions } from './class-registry.js';
-export { addCacheTags } from './tracking-scope.js';
+export { addCacheTags, dependOn } from './tracking-scope.js';
 export { setDefaultTagCache, getDefaultTagCache, registerTagCache, unregisterTagCache, getTagCache, resolveTagCache } from './cache-registry.js';

@@ -3,27 +3,29 @@ import { CacheTagsError } from './errors.js';
 import { describeInstance, isNativeInstance, usesPrivateFields } from './value-kinds.js';
 
 /*
- * Store layout: `<namespace>:e:<key>` for entries, `<namespace>:t:<tag>` for tag versions. The
- * namespace has its `:` escaped, so the kind marker sits at a fixed place; the name after it is
- * escaped so that it survives a store that keeps UTF-8 (Redis turns every lone surrogate into
- * U+FFFD) and never contains a raw `#`, which only the shortened form of a long name uses. Every
- * escape is reversible, so different (namespace, kind, name) inputs give different store keys.
+ * Store layout: `<namespace>:e:<key>` for entries, `{<namespace>}:t:<tag>` for tag versions and
+ * `{<namespace>}:s` for the namespace's invalidation sequence. The namespace has its `:`, `{` and
+ * `}` escaped, so the kind marker sits at a fixed place and the namespace alone forms the hash tag;
+ * the name after the marker is escaped so that it survives a store that keeps UTF-8 (Redis turns
+ * every lone surrogate into U+FFFD) and never contains a raw `#`, which only the shortened form of
+ * a long name uses. Every escape is reversible, so different (namespace, kind, name) inputs give
+ * different store keys. The braces are a Redis Cluster hash tag: the sequence and every tag version
+ * of a namespace share one slot, so the script that bumps the sequence and writes the versions
+ * never needs keys from two slots. Entries carry no hash tag and spread over the cluster.
  */
 
 const MAX_PLAIN_LENGTH = 200;
 const NAME_NEEDS_ESCAPE = /[%#\uD800-\uDFFF]/;
-const NAMESPACE_NEEDS_ESCAPE = /[%#:\uD800-\uDFFF]/;
+const NAMESPACE_NEEDS_ESCAPE = /[%#:{}\uD800-\uDFFF]/;
 const ESCAPED = /[%#]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-const ESCAPED_NAMESPACE = /[%#:]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const ESCAPED_NAMESPACE = /[%#:{}]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const ESCAPES: Record<string, string> = { '%': '%25', '#': '%23', ':': '%3A', '{': '%7B', '}': '%7D' };
 
 function escapeChar(char: string): string {
-  if (char === '%') return '%25';
-  if (char === '#') return '%23';
-  if (char === ':') return '%3A';
-  return `%u${char.charCodeAt(0).toString(16).toUpperCase()}`;
+  return ESCAPES[char] ?? `%u${char.charCodeAt(0).toString(16).toUpperCase()}`;
 }
 
-/** A well-formed string without raw `%` or `#` (and without `:` for a namespace): reversible. */
+/** A well-formed string without raw `%` or `#` (and without `:`, `{`, `}` for a namespace): reversible. */
 function escape(name: string, needed: RegExp, pattern: RegExp): string {
   return needed.test(name) ? name.replace(pattern, escapeChar) : name;
 }
@@ -43,11 +45,14 @@ function shorten(escaped: string): string {
 export class KeyBuilder {
   private readonly entryPrefix: string;
   private readonly tagPrefix: string;
+  /** The key of the namespace's invalidation sequence. */
+  readonly sequence: string;
 
   constructor(namespace: string) {
     const ns = escape(namespace, NAMESPACE_NEEDS_ESCAPE, ESCAPED_NAMESPACE);
     this.entryPrefix = `${ns}:e:`;
-    this.tagPrefix = `${ns}:t:`;
+    this.tagPrefix = `{${ns}}:t:`;
+    this.sequence = `{${ns}}:s`;
   }
 
   entry(key: string): string {

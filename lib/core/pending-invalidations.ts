@@ -1,10 +1,13 @@
 /**
- * Tags whose invalidation could not be written. They are retried with backoff until written, and
- * meanwhile this process treats them as invalidated: it neither serves nor stores entries that
- * carry them. Nothing is dropped while the process lives.
+ * Tags whose invalidation is not acknowledged yet: in flight (being written now) or failed (written
+ * by a retry with backoff, later). Meanwhile this process treats them as invalidated: it neither
+ * serves nor stores entries that carry them. Nothing is dropped while the process lives.
  */
 export class PendingInvalidations {
-  private readonly tags = new Set<string>();
+  private readonly inFlight = new Map<string, number>();
+  /** Failed tags, with the tick at which they failed. */
+  private readonly failed = new Map<string, number>();
+  private tick = 0;
   private timer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private flushing: Promise<boolean> | undefined;
@@ -16,28 +19,49 @@ export class PendingInvalidations {
     private readonly maxDelayMs: number,
   ) {}
 
+  /** How many tags failed and wait for a retry. */
   get size(): number {
-    return this.tags.size;
+    return this.failed.size;
+  }
+
+  /** The tags that failed and wait for a retry. */
+  get tags(): string[] {
+    return [...this.failed.keys()];
   }
 
   has(tag: string): boolean {
-    return this.tags.size > 0 && this.tags.has(tag);
+    return (this.inFlight.size > 0 && this.inFlight.has(tag)) || (this.failed.size > 0 && this.failed.has(tag));
   }
 
-  add(tags: Iterable<string>): void {
-    for (const tag of tags) this.tags.add(tag);
-    this.schedule();
+  /** Marks `tags` as being written; returns the tick to hand to {@link end}. */
+  begin(tags: readonly string[]): number {
+    for (const tag of tags) this.inFlight.set(tag, (this.inFlight.get(tag) ?? 0) + 1);
+    return ++this.tick;
   }
 
-  /** Forgets tags that a later invalidation has written. */
-  settled(tags: Iterable<string>): void {
-    if (this.tags.size === 0) return;
-    for (const tag of tags) this.tags.delete(tag);
+  /**
+   * Records how a write begun at `startedAt` ended. A write that landed settles the failures
+   * recorded before it began (it was written after their commits); a later failure stays.
+   */
+  end(tags: readonly string[], startedAt: number, written: boolean): void {
+    const failedAt = written ? 0 : ++this.tick;
+    for (const tag of tags) {
+      const left = (this.inFlight.get(tag) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(tag, left);
+      else this.inFlight.delete(tag);
+      if (!written) this.failed.set(tag, failedAt);
+      else if ((this.failed.get(tag) ?? Infinity) < startedAt) this.failed.delete(tag);
+    }
+    if (written) {
+      if (this.failed.size === 0) this.attempt = 0;
+    } else {
+      this.schedule();
+    }
   }
 
-  /** Tries to write every pending tag now; resolves `true` when none is left. */
+  /** Tries to write every failed tag now; resolves `true` when none is left. */
   flush(): Promise<boolean> {
-    this.flushing ??= this.writePending().finally(() => (this.flushing = undefined));
+    this.flushing ??= this.writeFailed().finally(() => (this.flushing = undefined));
     return this.flushing;
   }
 
@@ -47,19 +71,16 @@ export class PendingInvalidations {
     this.timer = undefined;
   }
 
-  private async writePending(): Promise<boolean> {
-    if (this.tags.size === 0) return true;
-    const batch = [...this.tags];
-    if (await this.write(batch)) {
-      this.settled(batch);
-      this.attempt = 0;
-    }
-    if (this.tags.size > 0) this.schedule();
-    return this.tags.size === 0;
+  private async writeFailed(): Promise<boolean> {
+    if (this.failed.size === 0) return true;
+    const batch = this.tags;
+    const startedAt = this.begin(batch);
+    this.end(batch, startedAt, await this.write(batch));
+    return this.failed.size === 0;
   }
 
   private schedule(): void {
-    if (this.timer || this.stopped || this.tags.size === 0) return;
+    if (this.timer || this.stopped || this.failed.size === 0) return;
     const delay = Math.min(this.initialDelayMs * 2 ** this.attempt, this.maxDelayMs);
     this.attempt += 1;
     this.timer = setTimeout(() => {

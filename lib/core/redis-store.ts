@@ -1,73 +1,207 @@
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { Keyv } from 'keyv';
 import { CacheTagsError } from './errors.js';
+import { decodeRow, encodeRow, type Minted, type StoreDriver, type StoreWrite } from './store-driver.js';
+import { randomPart } from './tokens.js';
 
-type KeyvRedisModule = typeof import('@keyv/redis'); // eslint-disable-line @typescript-eslint/consistent-type-imports -- a type-only view of an optional peer loaded lazily
+type KeyvRedisModule = typeof import('@keyv/redis'); // eslint-disable-line @typescript-eslint/consistent-type-imports -- a type-only view of an optional peer loaded on demand
+
+/** The part of a node-redis client this driver uses. */
+interface RedisClient {
+  readonly isReady: boolean;
+  connect(): Promise<unknown>;
+  close(): Promise<unknown>;
+  destroy(): void;
+  once(event: 'ready', listener: () => void): unknown;
+  on(event: 'error', listener: (error: unknown) => void): unknown;
+  mGet(keys: string[]): Promise<(string | null)[]>;
+  set(key: string, value: string, options?: { PX: number }): Promise<unknown>;
+  del(keys: string[]): Promise<number>;
+  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
+/*
+ * The namespace's sequence is a hybrid logical clock of the Redis server: one more than its last
+ * value, but never behind the server's time in µs. Were the key ever lost (eviction, FLUSHALL), the
+ * next stamp still exceeds every stamp written before, so a computation that began before the loss
+ * never mistakes a later invalidation for an earlier one. `%.0f`: Lua's tostring would print large
+ * numbers in exponent form.
+ */
+const SEQUENCE_FLOOR = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
+
+/** KEYS: sequence, tag versions. ARGV: random part, ttl (0: none). Bumps the sequence and stamps it into a fresh token per tag. */
+const INVALIDATE = `${SEQUENCE_FLOOR}
+local n = (tonumber(redis.call('GET', KEYS[1]) or '0') or 0) + 1
+if n < now then n = now end
+local s = string.format('%.0f', n)
+redis.call('SET', KEYS[1], s)
+local v = '{"value":"!' .. s .. '.' .. ARGV[1] .. '"}'
+local ttl = tonumber(ARGV[2])
+for i = 2, #KEYS do
+  if ttl > 0 then redis.call('SET', KEYS[i], v, 'PX', ttl) else redis.call('SET', KEYS[i], v) end
+end
+return s`;
+
+/*
+ * KEYS: sequence, tag versions. ARGV: random part, ttl. The sequence, then the current version of
+ * each tag; a tag with none gets one stamped with the current sequence (no bump: minting is not an
+ * invalidation). Never overwrites a version, so it cannot undo an invalidation that landed meanwhile.
+ */
+const MINT = `local s = redis.call('GET', KEYS[1])
+if not s then
+  ${SEQUENCE_FLOOR.replace('\n', '\n  ')}
+  s = string.format('%.0f', now)
+  redis.call('SET', KEYS[1], s)
+end
+local v = '{"value":"!' .. s .. '.' .. ARGV[1] .. '"}'
+local ttl = tonumber(ARGV[2])
+local out = { s }
+for i = 2, #KEYS do
+  local row = redis.call('GET', KEYS[i])
+  if not row then
+    if ttl > 0 then redis.call('SET', KEYS[i], v, 'PX', ttl) else redis.call('SET', KEYS[i], v) end
+    row = v
+  end
+  out[i] = row
+end
+return out`;
+
+interface Script {
+  source: string;
+  sha: string;
+}
+
+const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
+const SCRIPTS = { invalidate: script(INVALIDATE), mint: script(MINT) };
+
+/** Loads @keyv/redis now, so that a missing optional peer is an error at construction. */
+function loadKeyvRedis(url: string): KeyvRedisModule {
+  // The CommonJS build has its own `require`; the ESM build resolves from the application's directory.
+  const load = typeof require === 'function' ? require : createRequire(join(process.cwd(), 'index.js'));
+  try {
+    return load('@keyv/redis') as KeyvRedisModule;
+  } catch (cause) {
+    throw new CacheTagsError('E_MISSING_PEER', `store "${redact(url)}" needs the optional peer dependency @keyv/redis, which cannot be loaded: npm install @keyv/redis`, { cause });
+  }
+}
+
+/** A URL without its credentials, for messages. */
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+/**
+ * Redis driven straight through its node-redis client: every batch is one command (MGET, a script,
+ * DEL) or one pipeline, with no per-row Keyv hooks on the hit path. Rows are written in the envelope
+ * Keyv writes, so the Keyv instance over the same client reads them too.
+ */
+export class RedisDriver implements StoreDriver {
+  readonly local = false;
+  readonly ordered = true;
+  private readiness: Promise<void> | undefined;
+
+  constructor(private readonly client: RedisClient) {}
+
+  async read(keys: readonly string[]): Promise<unknown[]> {
+    const rows = await this.client.mGet(keys as string[]);
+    const now = Date.now();
+    return rows.map((row) => decodeRow(row, now));
+  }
+
+  async write(writes: readonly StoreWrite[]): Promise<void> {
+    const now = Date.now();
+    await Promise.all(writes.map(({ key, value, ttl }) => this.client.set(key, encodeRow(value, ttl, now), ttl === undefined ? undefined : { PX: ttl })));
+  }
+
+  async remove(keys: readonly string[]): Promise<void> {
+    if (keys.length > 0) await this.client.del(keys as string[]);
+  }
+
+  async invalidate(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<void> {
+    try {
+      await this.run(SCRIPTS.invalidate, [sequenceKey, ...tagKeys], ttl);
+    } catch (error) {
+      /*
+       * A Redis out of memory (maxmemory with noeviction) refuses every write, but not DEL: a
+       * missing version means "invalidated", and without its sequence the namespace orders again
+       * from the server's clock, which is ahead of every stamp a computation in flight has read.
+       */
+      if (!/^OOM\b/.test((error as Error)?.message ?? '')) throw error;
+      await this.client.del([sequenceKey, ...tagKeys]);
+    }
+  }
+
+  async mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<Minted> {
+    const [sequence, ...rows] = (await this.run(SCRIPTS.mint, [sequenceKey, ...tagKeys], ttl)) as string[];
+    const now = Date.now();
+    return { sequence: Number(sequence), tokens: rows.map((row) => decodeRow(row, now)) };
+  }
+
+  ready(): Promise<void> | undefined {
+    if (this.client.isReady) return undefined;
+    this.readiness ??= new Promise<void>((resolve) => {
+      this.client.once('ready', () => {
+        this.readiness = undefined;
+        resolve();
+      });
+    });
+    return this.readiness;
+  }
+
+  async close(): Promise<void> {
+    if (this.client.isReady) await this.client.close();
+    else this.client.destroy();
+  }
+
+  private async run(code: Script, keys: string[], ttl: number | undefined): Promise<unknown> {
+    const options = { keys, arguments: [randomPart(), String(ttl ?? 0)] };
+    try {
+      return await this.client.evalSha(code.sha, options);
+    } catch (error) {
+      if (!/^NOSCRIPT\b/.test((error as Error)?.message ?? '')) throw error;
+      return this.client.eval(code.source, options);
+    }
+  }
+}
+
+/** A store cache-tags creates from a Redis URL: the Keyv instance users see, and the driver the cache uses. */
+export interface RedisStore {
+  keyv: Keyv;
+  driver: RedisDriver;
+}
 
 /*
  * @keyv/redis with its defaults hangs every call while Redis is unreachable and replays queued
- * commands when it returns (shared/notes/orm-events.md §5). These settings make every call fail
- * fast instead, so the gateway's breaker can take over, and let the client reconnect by itself.
+ * commands when it returns. These settings make a call fail fast instead, so that the gateway's
+ * breaker can take over, and let the client reconnect by itself. The connection starts now; calls
+ * made before it is up wait for it (within the gateway's timeout) instead of failing.
  */
-export async function createRedisKeyv(url: string, timeoutMs: number): Promise<RedisKeyv> {
-  let mod: KeyvRedisModule;
-  try {
-    mod = await import('@keyv/redis');
-  } catch (cause) {
-    throw new CacheTagsError('E_MISSING_PEER', `store "${url}" needs the optional peer dependency @keyv/redis: npm install @keyv/redis`, { cause });
-  }
-  const store = new mod.default(
+export function createRedisStore(url: string, timeoutMs: number): RedisStore {
+  const mod = loadKeyvRedis(url);
+  const adapter = new mod.default(
     {
       url,
       disableOfflineQueue: true,
-      socket: { connectTimeout: timeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
+      socket: { connectTimeout: Math.max(timeoutMs, 1), reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
     },
     { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: timeoutMs },
   );
-  const keyv = new Keyv(store, { useKeyPrefix: false, throwOnErrors: true, namespace: undefined, ...PLAIN_JSON });
-  return Object.assign(keyv, {
-    /*
-     * Reads the values Keyv wrote with one MGET straight on the client: the hit path's only round
-     * trip, without Keyv's per-row hooks and awaits (a third of a hit's time). It decodes exactly
-     * what PLAIN_JSON and Keyv write: `{ value, expires }`.
-     */
-    async readMany(keys: string[]): Promise<unknown[]> {
-      const rows = await (await store.getClient()).mGet(keys);
-      const now = Date.now();
-      return rows.map((row) => {
-        if (row === null || row === undefined) return undefined;
-        const data = JSON.parse(String(row)) as { value: unknown; expires?: number | null };
-        return typeof data.expires === 'number' && now > data.expires ? undefined : data.value;
-      });
-    },
-    /*
-     * Writes without a TTL (tag versions, by default) as one MSET, in the envelope Keyv writes;
-     * anything with a TTL goes through Keyv (MULTI + SET PX).
-     */
-    async writeMany(writes: { key: string; value: unknown; ttl: number | undefined }[]): Promise<void> {
-      if (writes.some((w) => w.ttl !== undefined)) {
-        await keyv.setMany(writes);
-        return;
-      }
-      await (await store.getClient()).mSet(writes.map((w): [string, string] => [w.key, JSON.stringify({ value: w.value })]));
-    },
-  });
-}
-
-/** A Keyv over Redis that cache-tags created, with faster batch reads and writes. */
-export type RedisKeyv = Keyv & {
-  readMany(keys: string[]): Promise<unknown[]>;
-  writeMany(writes: { key: string; value: unknown; ttl: number | undefined }[]): Promise<void>;
-};
-
-/** The fast batch operations of a store cache-tags created, when it has them. */
-export function fastPaths(keyv: Keyv): Partial<Pick<RedisKeyv, 'readMany' | 'writeMany'>> {
-  return keyv as unknown as Partial<RedisKeyv>;
+  const keyv = new Keyv(adapter, { useKeyPrefix: false, throwOnErrors: true, namespace: undefined, ...PLAIN_JSON });
+  // Connection errors repeat on every reconnect attempt; the gateway reports the calls they fail.
+  keyv.on('error', () => undefined);
+  const client = adapter.client as unknown as RedisClient;
+  client.on('error', () => undefined);
+  client.connect().catch(() => undefined);
+  return { keyv, driver: new RedisDriver(client) };
 }
 
 /*
  * What cache-tags hands Keyv is JSON-safe already (its own serializer encodes Date, BigInt, Map...).
- * Keyv's default serializer would walk every string with a reviver for the types it encodes itself:
- * most of the CPU of a hit. Plain JSON is enough.
+ * Keyv's default serializer would walk every string with a reviver for the types it encodes itself.
  */
 export const PLAIN_JSON = {
   serialize: (data: unknown): string => JSON.stringify(data),

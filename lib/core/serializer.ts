@@ -4,7 +4,8 @@ import { describeInstance, isNativeInstance, usesPrivateFields } from './value-k
 
 /**
  * Turns cached values into JSON-safe data and back. The store's own serialization (Keyv's JSON)
- * then only ever sees plain JSON.
+ * then only ever sees plain JSON. `deserialize` is given data freshly parsed from the store's text,
+ * which it may change and return.
  * @public
  */
 export interface Serializer {
@@ -125,11 +126,21 @@ function encodeFields(obj: object, path: string, seen: Set<object>, depth: numbe
   return out;
 }
 
+/*
+ * Decoding revives in place: what it is given was just parsed from the store's text, so nothing
+ * else holds it, and copying every plain object and array again would double the cost of a hit.
+ */
 function decode(data: unknown): unknown {
   if (data === null || typeof data !== 'object') return data;
-  if (Array.isArray(data)) return data.map(decode);
+  if (Array.isArray(data)) {
+    for (let i = 0; i < data.length; i++) {
+      const item: unknown = data[i];
+      if (item !== null && typeof item === 'object') data[i] = decode(item);
+    }
+    return data;
+  }
   const obj = data as Record<string, any>;
-  const kind = obj[MARK];
+  const kind: unknown = obj[MARK];
   if (kind === undefined) return decodePlain(obj);
   switch (kind) {
     case 'o': return decodePlain(obj.v);
@@ -160,13 +171,16 @@ function decode(data: unknown): unknown {
 }
 
 function decodePlain(fields: Record<string, unknown>): object {
-  const out: Record<string, unknown> = {};
   for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    if (value === null || typeof value !== 'object') continue;
+    const decoded = decode(value);
+    if (decoded === value) continue;
     // Assignment to "__proto__" would set the prototype instead of a property.
-    if (key === '__proto__') Object.defineProperty(out, key, { value: decode(fields[key]), writable: true, enumerable: true, configurable: true });
-    else out[key] = decode(fields[key]);
+    if (key === '__proto__') Object.defineProperty(fields, key, { value: decoded, writable: true, enumerable: true, configurable: true });
+    else fields[key] = decoded;
   }
-  return out;
+  return fields;
 }
 
 function decodeFields(fields: Record<string, unknown>, target: object): object {

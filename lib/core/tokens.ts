@@ -1,17 +1,21 @@
 import { randomBytes } from 'node:crypto';
 
 /*
- * A tag's version is an opaque token "<ms since epoch, base36>.<random>". A fresh token is written on
- * every invalidation, so invalidation needs no read-modify-write and no atomic counter, and any
- * Keyv store can hold it. The time part lets a computation judge whether a tag it learned late may
- * have been invalidated after the computation started (DESIGN.md invariant 2).
+ * A tag's version is an opaque token, written fresh on every invalidation (no read-modify-write).
+ * Two forms, one per kind of store:
+ * - `!<stamp>.<random>` on a store that orders invalidations (the in-process store, Redis through a
+ *   `redis://` URL): `stamp` is the store's invalidation sequence when the token was written, so a
+ *   computation can tell exactly whether a tag it learned late was invalidated after it began.
+ * - `<ms since epoch, base36>.<random>` on any other Keyv store, judged with a clock margin.
+ * The random part keeps a token that is lost and written again from ever equalling the old one.
  */
 
 let pool = Buffer.alloc(0);
 let poolOffset = 0;
 const RANDOM_BYTES = 8;
 
-function randomPart(): string {
+/** A random, URL- and JSON-safe string: the part of a token that makes it unique. */
+export function randomPart(): string {
   // Reading the OS RNG once per token costs more than the rest of an invalidation; draw in batches.
   if (poolOffset + RANDOM_BYTES > pool.length) {
     pool = randomBytes(RANDOM_BYTES * 256);
@@ -22,15 +26,28 @@ function randomPart(): string {
   return part;
 }
 
-/** A new, globally unique version token stamped with `now`. */
-export function newToken(now: number = Date.now()): string {
+/** A clock token stamped with `now`, for stores that cannot order. */
+export function clockToken(now: number = Date.now()): string {
   return `${now.toString(36)}.${randomPart()}`;
 }
 
-/** The time a token was minted, or `undefined` for a value that is not a token. */
+/** An ordered token: `stamp` is the store's invalidation sequence it was written at. */
+export function orderedToken(stamp: number, random: string = randomPart()): string {
+  return `!${stamp}.${random}`;
+}
+
+/** The time a clock token was minted, or `undefined` for anything else. */
 export function tokenTime(token: string): number | undefined {
   const dot = token.indexOf('.');
-  if (dot <= 0) return undefined;
+  if (dot <= 0 || token.charCodeAt(0) === 33) return undefined;
   const ms = parseInt(token.slice(0, dot), 36);
   return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** The sequence stamp of an ordered token, or `undefined` for anything else. */
+export function tokenStamp(token: string): number | undefined {
+  if (token.charCodeAt(0) !== 33) return undefined;
+  const dot = token.indexOf('.');
+  const stamp = Number(token.slice(1, dot < 0 ? undefined : dot));
+  return Number.isSafeInteger(stamp) ? stamp : undefined;
 }

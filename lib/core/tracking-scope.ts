@@ -1,10 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { CacheTagsError } from './errors.js';
 
+/** Reads (minting where missing) the current versions of tags; `undefined` when the store did not answer. */
+export type VersionCapture = (tags: string[]) => Promise<ReadonlyMap<string, string> | undefined>;
+
 /**
  * What one computation depends on. Declared tags carry the versions captured before the
- * computation read anything; learned tags (from nested cached calls, `addCacheTags`, tracked loads)
- * carry the version they had when they were learned, or none yet.
+ * computation read anything. Learned tags carry a version captured before their data was read
+ * (a nested cached call, {@link dependOn}) or none yet (`addCacheTags`, tracked loads): those are
+ * judged when the computation ends, by the ordering the store provides.
  */
 export class TrackingScope {
   /** Tags captured before the computation, with their versions. */
@@ -18,6 +22,8 @@ export class TrackingScope {
     /** The store the versions belong to: versions from another store are learned by name only. */
     readonly owner: object,
     declared: ReadonlyMap<string, string>,
+    /** Captures versions in the owner's store, for {@link dependOn}. */
+    readonly capture: VersionCapture,
   ) {
     this.declared = declared;
   }
@@ -59,6 +65,27 @@ export function addCacheTags(...tags: string[]): void {
   const scope = storage.getStore();
   if (!scope) return;
   for (const tag of tags) scope.learn(tag, undefined, scope.owner);
+}
+
+/**
+ * Declares tags that the running cached computation depends on, found only now but *before* it
+ * reads the data they cover: their versions are captured at once, so they count as declared and
+ * need no judgement when the computation ends (unlike {@link addCacheTags}, which may come after
+ * the data was read). Outside a cached computation it does nothing.
+ *
+ * @example
+ * ```ts
+ * await dependOn(`User_${userId}_photos`);
+ * return repo.findBy({ userId }); // read after the version was captured
+ * ```
+ * @public
+ */
+export async function dependOn(...tags: string[]): Promise<void> {
+  assertTags(tags, 'dependOn');
+  const scope = storage.getStore();
+  if (!scope || tags.length === 0) return;
+  const versions = await scope.capture(tags);
+  for (const tag of tags) scope.learn(tag, versions?.get(tag), scope.owner);
 }
 
 /** Throws a clear error unless `tags` is an array of non-empty strings. */

@@ -16,12 +16,6 @@ class Snapshot {
   }
 }
 
-/** Writes a version for `tag` minted long ago, as a tag invalidated well before the test would have. */
-async function ageTag(cache: TagCache, tag: string): Promise<void> {
-  const keyv = await cache.store();
-  await keyv.set(`${cache.namespace}:t:${tag}`, `${(Date.now() - 3_600_000).toString(36)}.aged`);
-}
-
 for (const store of storeCases) {
   describe(`TagCache on ${store.name}`, { skip: store.skip }, () => {
     const caches: TagCache[] = [];
@@ -87,7 +81,6 @@ for (const store of storeCases) {
 
     it('a tag added with addCacheTags during a computation that races an invalidation keeps the value out of the cache', async () => {
       const cache = make();
-      await ageTag(cache, 'Learned');
       let data = 'v1';
       const gate = barrier();
       const compute = async () => {
@@ -108,18 +101,16 @@ for (const store of storeCases) {
 
     it('a tag learned during a computation is part of the entry: invalidating it later makes the entry miss', async () => {
       const cache = make();
-      await ageTag(cache, 'Found');
       let runs = 0;
-      const read = () => cache.wrap('found', () => { addCacheTags('Found'); return ++runs; });
+      const read = () => cache.wrap('found', () => { addCacheTags('Found'); return ++runs; }, { tags: ['Declared'] });
       assert.equal(await read(), 1);
-      assert.equal(await read(), 1, 'stored, since Found was not invalidated during the computation');
+      assert.equal(await read(), 1, 'stored, since Found was never written, so not invalidated during the computation');
       await cache.invalidateTags(['Found']);
       assert.equal(await read(), 2);
     });
 
     it('an inner cached call bubbles its tags to the outer entry, also when it races an invalidation', async () => {
       const cache = make();
-      await ageTag(cache, 'Inner');
       let inner = 'i1';
       let outerRuns = 0;
       const gate = barrier();
@@ -152,7 +143,7 @@ for (const store of storeCases) {
       let runs = 0;
       await cache.wrap('lost', () => ++runs, { tags: ['Evicted'] });
       const keyv = await cache.store();
-      assert.equal(await keyv.delete(`${cache.namespace}:t:Evicted`), true, 'the version key existed');
+      assert.equal(await keyv.delete(`{${cache.namespace}}:t:Evicted`), true, 'the version key existed');
       assert.equal(await cache.wrap('lost', () => ++runs, { tags: ['Evicted'] }), 2);
     });
 
@@ -239,7 +230,7 @@ for (const store of storeCases) {
       assert.equal(await cache.set('g', { a: new Date(1) }, { tags: ['G'] }), true);
       assert.deepEqual(await cache.get('g'), { a: new Date(1) });
       const before = (await cache.getTagVersions(['G', 'Never']));
-      assert.match(before.G!, /^[0-9a-z]+\.\S+$/);
+      assert.match(before.G!, /^!\d+\.\S+$/, 'an ordered token: the sequence it was written at, and a random part');
       assert.equal(before.Never, undefined);
       await cache.invalidateTags(['G']);
       assert.notEqual((await cache.getTagVersions(['G'])).G, before.G);
@@ -287,33 +278,29 @@ for (const store of storeCases) {
 }
 
 describe('the default in-process store', () => {
-  it('needs no clock-skew margin: a tag invalidated a moment before a computation learns it is stored', async (t) => {
-    t.mock.timers.enable({ apis: ['Date'], now: 1_700_000_000_000 });
-    const local = new TagCache();
-    const shared = new TagCache({ store: await local.store(), namespace: local.namespace });
-    await local.invalidateTags(['Fresh']);
-    t.mock.timers.tick(1);
+  it('bounds entries and tag versions separately: invalidating many tags never pushes the entries out', async () => {
+    const cache = new TagCache({ maxMemoryEntries: 10, maxMemoryTagVersions: 1000 });
     let runs = 0;
-    const read = (cache: TagCache) => cache.wrap(`fresh-${cache === local ? 'local' : 'shared'}`, () => { addCacheTags('Fresh'); return ++runs; });
-    assert.equal(await read(local), 1);
-    assert.equal(await read(local), 1, 'stored: only this process mints versions of its own store');
-    assert.equal(await read(shared), 2);
-    assert.equal(await read(shared), 3, 'a store given in options assumes other clocks: a 1 s margin');
-    await local.close();
+    const read = () => cache.wrap('kept', () => ++runs, { tags: ['Kept'] });
+    assert.equal(await read(), 1);
+    for (let i = 0; i < 50; i++) await cache.invalidateTags([`Bulk_${i}_a`, `Bulk_${i}_b`, `Bulk_${i}_c`, `Bulk_${i}_d`, `Bulk_${i}_e`]);
+    assert.equal(await read(), 1, 'still a hit after 250 tag versions were written');
+    await cache.close();
   });
 
-  it('keeps at most maxMemoryEntries keys, and a forgotten tag version makes its entries miss', async () => {
-    const cache = new TagCache({ maxMemoryEntries: 3 });
+  it('keeps at most maxMemoryEntries entries, and a forgotten tag version makes its entries miss', async () => {
+    const cache = new TagCache({ maxMemoryEntries: 4, maxMemoryTagVersions: 2 });
     let runs = 0;
     const read = () => cache.wrap('kept', () => ++runs, { tags: ['K'] });
     assert.equal(await read(), 1);
     assert.equal(await read(), 1);
-    // Entry and version of 'kept' make 2 keys; two more entries push the least recently used out.
-    await cache.set('x', 1);
-    await cache.set('y', 2);
-    const keyv = await cache.store();
-    assert.equal((keyv.store as Map<string, unknown>).size, 3);
-    assert.equal(await read(), 2, 'what was forgotten is a miss, never a wrong hit');
+    for (let i = 0; i < 20; i++) await cache.set(`x${i}`, i);
+    const store = (await cache.store()).store as { sizes: { entries: number; tagVersions: number } };
+    assert.ok(store.sizes.entries <= 4, `at most 4 entries kept, got ${store.sizes.entries}`);
+    assert.equal(await read(), 2, 'the forgotten entry is a miss, never a wrong hit');
+    await cache.invalidateTags(['A', 'B', 'C']);
+    assert.ok(store.sizes.tagVersions <= 2);
+    assert.equal(await read(), 3, 'a forgotten tag version makes its entry miss');
     await cache.close();
   });
 });

@@ -1,0 +1,99 @@
+import type { CacheParts, Outcome, StoredEntry } from './cache-parts.js';
+import type { TagCacheEvents } from './events.js';
+import type { Miss } from './lookup.js';
+import { serializeFor } from './serializer.js';
+import { TrackingScope, runInScope } from './tracking-scope.js';
+
+type Unstorable = TagCacheEvents['stale']['reason'];
+
+/**
+ * Runs the source after a miss, inside a tracking scope, and stores its value unless it may
+ * already be stale:
+ * 1. the versions of the declared tags were read by the lookup, before the source runs; the ones
+ *    missing are written now, still before it runs (writing one later could overwrite an
+ *    invalidation that lands meanwhile);
+ * 2. the source runs; nested cached calls and {@link dependOn} bring versions captured before
+ *    their data was read, `addCacheTags` and tracked loads bring tags without one;
+ * 3. the versions of those tags are read (minted where missing) and judged: each must predate the
+ *    computation's start by the store's ordering, else the value is returned but not stored;
+ * 4. the entry is written with every version: an invalidation that landed during the computation
+ *    makes it dead on arrival.
+ * `miss` is `undefined` when the store did not answer the lookup: the value is then the caller's
+ * alone.
+ */
+export async function compute(
+  parts: CacheParts,
+  key: string,
+  entryKey: string,
+  fn: () => unknown,
+  declared: readonly string[],
+  ttl: number,
+  miss: Miss | undefined,
+  onSourceStart: () => void,
+): Promise<Outcome> {
+  const { versions, events } = parts;
+  let answered = miss !== undefined;
+  const captured = new Map<string, string>();
+  const missing: string[] = [];
+  for (const tag of declared) {
+    const token = miss?.versions.get(tag);
+    if (token === undefined) missing.push(tag);
+    else captured.set(tag, token);
+  }
+  let mintedAt: number | undefined;
+  if (answered && missing.length > 0) {
+    const minted = await versions.capture(missing);
+    if (minted) for (const [tag, token] of minted) captured.set(tag, token);
+    else answered = false;
+    mintedAt = minted?.sequence;
+  }
+  const mark = versions.startMark(miss?.sequence, mintedAt);
+  const scope = new TrackingScope(parts.owner, answered ? captured : new Map(), (tags) => versions.capture(tags));
+  onSourceStart();
+  const value = await runInScope(scope, fn);
+  const data = serializeFor(parts.serializer, value, `cache key "${key}"`);
+
+  const late = [...scope.learned.keys()].filter((tag) => scope.learned.get(tag) === undefined);
+  let lateVersions: Map<string, string> | undefined = new Map();
+  if (answered && late.length > 0) {
+    lateVersions = await versions.capture(late);
+    if (!lateVersions) answered = false;
+  }
+
+  const reason = unstorableReason(parts, scope, late, lateVersions, mark, answered);
+  if (reason) {
+    if (events.has('stale')) events.emit('stale', { key, reason });
+    /*
+     * Learned tags go up without a version: an enclosing computation must judge them itself, as its
+     * own, since this value may mix generations or predate one of them.
+     */
+    const known = new Map<string, string | undefined>(declared.map((tag) => [tag, answered ? captured.get(tag) : undefined]));
+    for (const tag of scope.learned.keys()) known.set(tag, undefined);
+    return { value, versions: known, verifiable: false, computed: true };
+  }
+  const all = new Map<string, string>(scope.declared);
+  for (const [tag, token] of scope.learned) all.set(tag, token ?? lateVersions!.get(tag)!);
+  const entry: StoredEntry = { v: data, t: Object.fromEntries(all), a: Date.now() };
+  if (await parts.gateway.write([{ key: entryKey, value: entry, ttl: ttl || undefined }])) {
+    const tags = [...all.keys()];
+    parts.remembered.note(key, tags, declared);
+    if (events.has('set')) events.emit('set', { key, tags, ttl: ttl || undefined });
+  }
+  return { value, versions: all, verifiable: true, computed: true };
+}
+
+function unstorableReason(
+  parts: CacheParts,
+  scope: TrackingScope,
+  late: readonly string[],
+  lateVersions: Map<string, string> | undefined,
+  mark: number | undefined,
+  answered: boolean,
+): Unstorable | undefined {
+  if (!answered || !lateVersions) return 'store-unavailable';
+  if (scope.mixedVersions) return 'mixed-versions';
+  for (const tag of late) if (!parts.versions.predates(lateVersions.get(tag)!, mark)) return 'invalidated-during-computation';
+  for (const tag of scope.declared.keys()) if (parts.pending.has(tag)) return 'invalidation-pending';
+  for (const tag of scope.learned.keys()) if (parts.pending.has(tag)) return 'invalidation-pending';
+  return undefined;
+}

@@ -1,0 +1,62 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { unique, type CacheParts } from './cache-parts.js';
+import { CacheTagsError } from './errors.js';
+import type { CacheTagsLogger, Settings } from './options.js';
+
+/**
+ * The write path: an invalidation returns once the store acknowledged it. While the store does
+ * not answer it retries, within `invalidationTimeoutMs`; meanwhile (and after, until written) this
+ * process serves and stores nothing under the tags. Past the bound the outcome is explicit: an
+ * `error`-level report naming the tags and the worst-case staleness, and with
+ * `onInvalidationTimeout: "reject"` a rejection.
+ */
+export class Invalidator {
+  constructor(
+    private readonly parts: CacheParts,
+    private readonly settings: Settings,
+    private readonly logger: CacheTagsLogger | undefined,
+  ) {}
+
+  async invalidate(tags: readonly string[], source: unknown): Promise<void> {
+    const list = unique(tags);
+    if (list.length === 0) return;
+    const { pending, events } = this.parts;
+    const startedAt = pending.begin(list);
+    let written = false;
+    try {
+      written = await this.writeWithin(list, this.settings.invalidationTimeoutMs);
+    } finally {
+      pending.end(list, startedAt, written);
+    }
+    events.emit('invalidate', { tags: list, source, deferred: !written });
+    if (!written) this.unacknowledged(list);
+  }
+
+  /** One bounded retry loop: the first attempt may take the whole bound (a hung server answers late). */
+  private async writeWithin(tags: readonly string[], boundMs: number): Promise<boolean> {
+    const deadline = Date.now() + boundMs;
+    let delay = this.settings.retryInitialMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (await this.parts.versions.invalidate(tags, { force: true, timeoutMs: Math.max(left, 1) })) return true;
+      const wait = Math.min(delay, deadline - Date.now());
+      if (wait <= 0) return false;
+      await sleep(wait);
+      delay = Math.min(delay * 2, this.settings.retryMaxMs);
+    }
+  }
+
+  private unacknowledged(tags: readonly string[]): void {
+    const { ttl, invalidationTimeoutMs, rejectOnInvalidationTimeout } = this.settings;
+    const shown = tags.slice(0, 10).map((tag) => `"${tag}"`).join(', ') + (tags.length > 10 ? ` and ${tags.length - 10} more` : '');
+    const bound = ttl > 0 ? `until the invalidation is written (retrying) or their entries expire, at most ${ttl} ms` : 'until the invalidation is written (retrying); entries have no TTL';
+    const error = new CacheTagsError(
+      'E_INVALIDATION_PENDING',
+      `cache-tags: the store did not acknowledge the invalidation of ${shown} in namespace "${this.parts.namespace}" within ${invalidationTimeoutMs} ms; ` +
+        `this process serves nothing under these tags, but other processes may serve entries carrying them ${bound}`,
+    );
+    (this.logger?.error ?? this.logger?.warn)?.call(this.logger, error.message);
+    this.parts.events.emit('error', { operation: 'invalidate', error });
+    if (rejectOnInvalidationTimeout) throw error;
+  }
+}

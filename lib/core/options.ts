@@ -1,0 +1,191 @@
+import type { Keyv, KeyvStoreAdapter } from 'keyv';
+import type { CircuitBreakerOptions } from './circuit-breaker.js';
+import { CacheTagsError } from './errors.js';
+import { defaultSerializer, type Serializer } from './serializer.js';
+import { describe } from './tracking-scope.js';
+
+/**
+ * A logger cache-tags reports to; `console` fits. Store failures the cache works around go to
+ * `warn`; an invalidation the store did not acknowledge in time goes to `error`.
+ * @public
+ */
+export interface CacheTagsLogger {
+  warn(message: string, ...meta: unknown[]): void;
+  error?(message: string, ...meta: unknown[]): void;
+  debug?(message: string, ...meta: unknown[]): void;
+}
+
+/**
+ * Options of {@link TagCache}.
+ * @public
+ */
+export interface TagCacheOptions {
+  /**
+   * Where entries and tag versions live: a `Keyv` instance, a Keyv store adapter (or a `Map`), or a
+   * `redis://` / `rediss://` URL (needs `@keyv/redis`, loaded at construction; the connection is
+   * set up to fail fast). The in-process store and Redis through a URL order invalidations, so a
+   * tag learned during a computation is judged exactly; any other store falls back to `clockSkewMs`.
+   * @default an in-process memory store
+   */
+  store?: Keyv | KeyvStoreAdapter | Map<unknown, unknown> | string;
+  /**
+   * Separates applications or deploys that share a store.
+   * @default "ct"
+   */
+  namespace?: string;
+  /**
+   * Default entry time to live in ms; 0 means no expiry. The worst-case bound on staleness when an
+   * invalidation cannot be written at all.
+   * @default 3600000 (one hour)
+   */
+  ttl?: number;
+  /**
+   * Time to live of tag versions in ms; 0 means no expiry. A version that expires only makes its
+   * entries miss (a missing version means "invalidated"), so it is safe at any value; keep it longer
+   * than your longest entry TTL for the hit rate.
+   * @default the larger of twice `ttl` and one day
+   */
+  tagTtl?: number;
+  /**
+   * Only for a store that cannot order invalidations (a Keyv instance or adapter you pass): the
+   * largest clock difference between processes that share it, in ms. A tag learned during a
+   * computation whose version is younger than the computation's start minus this margin keeps the
+   * value out of the cache. Ignored by the in-process store and by a `redis://` store.
+   * @default 1000
+   */
+  clockSkewMs?: number;
+  /**
+   * How long one store call may take before the cache gives up on it and serves from the source, in ms.
+   * @default 1000
+   */
+  timeoutMs?: number;
+  /**
+   * How long `invalidateTags` (and so an ORM write) waits, retrying, for the store to acknowledge an
+   * invalidation, in ms. Past it, see `onInvalidationTimeout`.
+   * @default 3000
+   */
+  invalidationTimeoutMs?: number;
+  /**
+   * What an invalidation not acknowledged within `invalidationTimeoutMs` does. `"report"`: resolve,
+   * report at `error` level (logger and `error` event) which tags are pending and the worst-case
+   * staleness, and keep retrying. `"reject"`: the same, and the promise rejects with a
+   * `CacheTagsError` `E_INVALIDATION_PENDING` naming the tags (for an ORM write: after its commit).
+   * @default "report"
+   */
+  onInvalidationTimeout?: 'report' | 'reject';
+  /** Circuit breaker in front of the store. */
+  circuitBreaker?: CircuitBreakerOptions;
+  /**
+   * Backoff of the retries of invalidations, in ms: within the bounded wait, and after it until written.
+   * @default { initialDelayMs: 100, maxDelayMs: 5000 }
+   */
+  retry?: { initialDelayMs?: number; maxDelayMs?: number };
+  /**
+   * Receives store failures and recoveries.
+   * @default none (subscribe to the `error` event instead)
+   */
+  logger?: CacheTagsLogger;
+  /**
+   * With the default in-process store: how many entries it keeps, least recently used first out.
+   * @default 100000
+   */
+  maxMemoryEntries?: number;
+  /**
+   * With the default in-process store: how many tag versions it keeps, separately from the entries,
+   * so that a write invalidating many tags never pushes the entries out.
+   * @default 100000
+   */
+  maxMemoryTagVersions?: number;
+  /**
+   * Value serializer.
+   * @default defaultSerializer
+   */
+  serializer?: Serializer;
+  /**
+   * How many keys' learned tags are remembered so that their hits need one round trip.
+   * @default 10000
+   */
+  rememberedKeys?: number;
+}
+
+/**
+ * Options of one entry.
+ * @public
+ */
+export interface EntryOptions {
+  /** Tags the entry depends on: invalidating any of them makes it miss. */
+  tags?: string[];
+  /**
+   * Time to live in ms (0: no expiry).
+   * @default the cache's `ttl`
+   */
+  ttl?: number;
+}
+
+/** The options of a cache, checked and with their defaults. */
+export interface Settings {
+  namespace: string;
+  ttl: number;
+  tagTtl: number | undefined;
+  clockSkewMs: number;
+  timeoutMs: number;
+  invalidationTimeoutMs: number;
+  rejectOnInvalidationTimeout: boolean;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  maxEntries: number;
+  maxTagVersions: number;
+  serializer: Serializer;
+  rememberedKeys: number;
+}
+
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+
+/** Throws a clear error unless `value` is a non-negative number of milliseconds (or absent). */
+export function assertDuration(value: unknown, name: string): asserts value is number | undefined {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new CacheTagsError('E_INVALID_OPTION', `${name} must be a non-negative number of milliseconds, got ${describe(value)}`);
+  }
+}
+
+function count(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new CacheTagsError('E_INVALID_OPTION', `TagCache option ${name} must be a positive integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Checks the options of a cache, naming the first bad one, and fills in the defaults. */
+export function resolveSettings(options: TagCacheOptions): Settings {
+  if (typeof options !== 'object' || options === null) {
+    throw new CacheTagsError('E_INVALID_OPTION', `TagCache options must be an object, got ${describe(options)}`);
+  }
+  const { namespace = 'ct', ttl = HOUR, tagTtl, clockSkewMs = 1000, timeoutMs = 1000, invalidationTimeoutMs = 3000, onInvalidationTimeout = 'report' } = options;
+  if (typeof namespace !== 'string') {
+    throw new CacheTagsError('E_INVALID_OPTION', `TagCache option namespace must be a string, got ${describe(namespace)}`);
+  }
+  for (const [name, value] of Object.entries({ ttl, tagTtl, clockSkewMs, timeoutMs, invalidationTimeoutMs })) assertDuration(value, `TagCache option ${name}`);
+  assertDuration(options.retry?.initialDelayMs, 'TagCache option retry.initialDelayMs');
+  assertDuration(options.retry?.maxDelayMs, 'TagCache option retry.maxDelayMs');
+  if (onInvalidationTimeout !== 'report' && onInvalidationTimeout !== 'reject') {
+    throw new CacheTagsError('E_INVALID_OPTION', `TagCache option onInvalidationTimeout must be "report" or "reject", got ${describe(onInvalidationTimeout)}`);
+  }
+  return {
+    namespace,
+    ttl,
+    tagTtl: (tagTtl ?? Math.max(2 * ttl, DAY)) || undefined,
+    clockSkewMs,
+    timeoutMs,
+    invalidationTimeoutMs,
+    rejectOnInvalidationTimeout: onInvalidationTimeout === 'reject',
+    retryInitialMs: options.retry?.initialDelayMs ?? 100,
+    retryMaxMs: options.retry?.maxDelayMs ?? 5000,
+    maxEntries: count(options.maxMemoryEntries, 'maxMemoryEntries', 100_000),
+    maxTagVersions: count(options.maxMemoryTagVersions, 'maxMemoryTagVersions', 100_000),
+    serializer: options.serializer ?? defaultSerializer,
+    rememberedKeys: count(options.rememberedKeys, 'rememberedKeys', 10_000),
+  };
+}

@@ -1,0 +1,57 @@
+import type { CacheParts, Outcome } from './cache-parts.js';
+
+interface Flight {
+  promise: Promise<Outcome>;
+  /** Set when the leader's source starts reading: a caller joining before that gets data read after it came. */
+  sourceStarted: boolean;
+  verification?: Promise<boolean>;
+}
+
+/** Runs one lookup-or-compute of a key; `onSourceStart` is called just before the source runs. */
+export type Lead = (onSourceStart: () => void) => Promise<Outcome>;
+
+/**
+ * Concurrent calls for one key in this process share one run. A caller that joins a run in
+ * progress never gets a value older than a write that returned before it joined:
+ * - joined before the source started: the value was read after the caller came, it is fresh enough;
+ * - otherwise the value is reused only if the store answered, every version is known, and a read
+ *   made after the run (once for all who joined it) finds every version still current; else the
+ *   caller runs again by itself. A value computed without the store is never shared so.
+ */
+export class SingleFlight {
+  private readonly flights = new Map<string, Flight>();
+
+  constructor(private readonly parts: CacheParts) {}
+
+  run(entryKey: string, lead: Lead, retried = false): Promise<Outcome> {
+    const flight = this.flights.get(entryKey);
+    if (flight) return this.follow(flight, entryKey, lead, retried);
+    const started: Flight = { promise: undefined as unknown as Promise<Outcome>, sourceStarted: false };
+    started.promise = lead(() => (started.sourceStarted = true)).finally(() => {
+      // Removed before the promise settles, so that no caller can join a flight that has finished.
+      if (this.flights.get(entryKey) === started) this.flights.delete(entryKey);
+    });
+    this.flights.set(entryKey, started);
+    return started.promise;
+  }
+
+  private async follow(flight: Flight, entryKey: string, lead: Lead, retried: boolean): Promise<Outcome> {
+    const joinedBeforeSource = !flight.sourceStarted;
+    const outcome = await flight.promise;
+    // A retry joins only a flight that began after this caller first came: its data is newer.
+    if (retried || (joinedBeforeSource && outcome.computed)) return outcome;
+    if (outcome.verifiable) {
+      flight.verification ??= this.stillCurrent(outcome.versions);
+      if (await flight.verification) return outcome;
+    }
+    return this.run(entryKey, lead, true);
+  }
+
+  private async stillCurrent(versions: Map<string, string | undefined>): Promise<boolean> {
+    const tags = [...versions.keys()];
+    if (tags.length === 0) return true;
+    for (const tag of tags) if (versions.get(tag) === undefined || this.parts.pending.has(tag)) return false;
+    const current = await this.parts.versions.read(tags);
+    return current !== undefined && tags.every((tag) => current.get(tag) === versions.get(tag));
+  }
+}

@@ -1,0 +1,69 @@
+/** One write of a batch. */
+export interface StoreWrite {
+  key: string;
+  value: unknown;
+  /** Time to live in ms; `undefined`: no expiry. */
+  ttl: number | undefined;
+}
+
+/** What {@link StoreDriver.mint} answers. */
+export interface Minted {
+  /** The namespace's sequence when the tokens were read or written (ordered stores). */
+  sequence: number | undefined;
+  /** One per tag key, in order. */
+  tokens: unknown[];
+}
+
+/** A row that is there but cannot be decoded: a miss for its own key, nothing more. */
+export const UNDECODABLE: unique symbol = Symbol('cache-tags.undecodable');
+
+/**
+ * What the cache needs of a backend, one implementation per kind of store (in-process, Redis,
+ * any other Keyv). Every method throws when the store did not do what was asked; the gateway turns
+ * that into "the store did not answer".
+ */
+export interface StoreDriver {
+  /** Calls complete synchronously in this process: no timeout to pay, nothing to wait for. */
+  readonly local: boolean;
+  /**
+   * Whether the store keeps an invalidation sequence per namespace and stamps it into the tokens it
+   * writes, so that late-learned tags are judged exactly. Otherwise tokens carry a clock time.
+   */
+  readonly ordered: boolean;
+  /** The values of `keys` in one round trip: `undefined` for an absent or expired key, {@link UNDECODABLE} for a bad row. */
+  read(keys: readonly string[]): Promise<unknown[]>;
+  /** Writes every row, in one round trip. */
+  write(writes: readonly StoreWrite[]): Promise<void>;
+  /** Deletes the keys. */
+  remove(keys: readonly string[]): Promise<void>;
+  /** Writes a fresh token for every tag key (after bumping the sequence, on an ordered store), in one round trip. */
+  invalidate(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<void>;
+  /** The tokens of `tagKeys`, writing one for each key that has none (never overwriting one), in one round trip. */
+  mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<Minted>;
+  /** Resolves once the store can take calls (a connection is up). */
+  ready(): Promise<void> | undefined;
+  /** Closes what the cache opened. */
+  close(): Promise<void>;
+}
+
+/**
+ * Decodes one row in the envelope Keyv writes (`{ value, expires }`), as JSON text. A row that is
+ * not valid JSON is {@link UNDECODABLE}; an expired one is absent.
+ */
+export function decodeRow(row: unknown, now: number): unknown {
+  if (row === null || row === undefined) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(String(row));
+  } catch {
+    return UNDECODABLE;
+  }
+  if (typeof data !== 'object' || data === null) return data; // the sequence is a bare number
+  const { value, expires } = data as { value?: unknown; expires?: unknown };
+  return typeof expires === 'number' && now > expires ? undefined : value;
+}
+
+/** A row as Keyv writes it, so that reads through the Keyv instance keep working. */
+export function encodeRow(value: unknown, ttl: number | undefined, now: number): string {
+  return JSON.stringify(ttl === undefined ? { value } : { value, expires: now + ttl });
+}

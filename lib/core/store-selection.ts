@@ -1,0 +1,52 @@
+import { Keyv, type KeyvStoreAdapter } from 'keyv';
+import { CacheTagsError } from './errors.js';
+import { KeyvDriver } from './keyv-driver.js';
+import { MemoryDriver, MemoryStore } from './memory-store.js';
+import { PLAIN_JSON, createRedisStore, isRedisUrl } from './redis-store.js';
+import type { StoreDriver } from './store-driver.js';
+import { describe } from './tracking-scope.js';
+
+/** What the `store` option of a cache may be. */
+export type StoreOption = Keyv | KeyvStoreAdapter | Map<unknown, unknown> | string;
+
+/** The store a cache works on. */
+export interface OpenedStore {
+  /** The Keyv instance users get from `cache.store()`. */
+  keyv: Keyv;
+  driver: StoreDriver;
+  /** Whether the cache created it, and so closes it. */
+  owned: boolean;
+}
+
+/*
+ * Recognised by shape, not `instanceof Keyv`: an application may hold a Keyv of the other module
+ * format (ESM vs CommonJS), or of another copy of the package.
+ */
+function isKeyv(value: unknown): value is Keyv {
+  const v = value as Partial<Record<'get' | 'set' | 'delete' | 'getMany' | 'setMany' | 'on', unknown>> & { hooks?: { addHandler?: unknown } } | null;
+  return (
+    typeof v === 'object' && v !== null && 'store' in v &&
+    typeof v.get === 'function' && typeof v.set === 'function' && typeof v.delete === 'function' &&
+    typeof v.getMany === 'function' && typeof v.setMany === 'function' && typeof v.on === 'function' &&
+    typeof v.hooks?.addHandler === 'function'
+  );
+}
+
+/** Opens the store a `store` option names. Throws a {@link CacheTagsError} naming what is wrong with it. */
+export function openStore(store: unknown, settings: { timeoutMs: number; maxEntries: number; maxTagVersions: number }): OpenedStore {
+  if (store === undefined) {
+    const memory = new MemoryStore(settings.maxEntries, settings.maxTagVersions);
+    return { keyv: new Keyv({ store: memory, useKeyPrefix: false, serialize: undefined, deserialize: undefined }), driver: new MemoryDriver(memory), owned: true };
+  }
+  if (isRedisUrl(store)) return { ...createRedisStore(store, settings.timeoutMs), owned: true };
+  if (isKeyv(store)) {
+    // The Keyv of another cache's in-process store: share that store, with its ordering.
+    const driver = store.store instanceof MemoryStore ? new MemoryDriver(store.store) : new KeyvDriver(store);
+    return { keyv: store, driver, owned: false };
+  }
+  if (typeof store === 'object' && store !== null && typeof (store as Map<unknown, unknown>).get === 'function') {
+    const keyv = new Keyv({ store: store as KeyvStoreAdapter, useKeyPrefix: false, ...PLAIN_JSON });
+    return { keyv, driver: new KeyvDriver(keyv), owned: true };
+  }
+  throw new CacheTagsError('E_INVALID_OPTION', `TagCache option store must be a Keyv instance, a Keyv store adapter or a redis:// URL, got ${describe(store)}`);
+}
