@@ -28,7 +28,7 @@ describe('an ESM NestJS application', { skip: existsSync(join(root, 'dist/esm/ne
           [200, 'MISS'],
         ],
       );
-      assert.deepEqual(seen[1]!.body, { titles: ['Dune'] });
+      assert.deepEqual(seen[1].body, { titles: ['Dune'] });
       assert.equal(runs, 2, 'the service ran once before the pages and once after the invalidation');
     });
   }
