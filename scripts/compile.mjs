@@ -1,9 +1,10 @@
 // One compile for everything the tests run: the legacy-decorator program over lib/, test/,
 // examples/ and bench/ is type-checked once and emitted once, into
 //   .build/        the tests, examples and benchmarks (CommonJS, with source maps),
-//   dist/cjs/      the package's CommonJS build (lib/ only, no maps),
-//   dist/types/    its declarations;
-// dist/esm/ is the same sources transpiled file by file to ES modules (nothing left to check), and
+//   dist/cjs/      the package's CommonJS build (lib/ only, no maps) with its declarations;
+// dist/esm/ is the same sources transpiled file by file to ES modules (nothing left to check), with
+// the same declarations beside them (under node16 a declaration is read as ESM or CJS by the
+// package.json next to it: one shared set would "masquerade as CJS" to ESM importers), and
 // the TC39-decorator tests are checked and emitted by their own small program. Type errors fail.
 // BUILD_DIR lets several checkouts' builds run side by side.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,8 @@ function emit(program, { only, withPackage }) {
   const writeFile = (file, text) => {
     const source = join(root, relative(outDir, file));
     if (file.endsWith('.d.ts')) {
-      if (withPackage && insideLib(source)) write(join(dist, 'types', relative(lib, source)), text);
+      if (!withPackage || !insideLib(source)) return;
+      for (const build of ['cjs', 'esm']) write(join(dist, build, relative(lib, source)), text);
       return;
     }
     write(join(buildDir, relative(outDir, file)), text);

@@ -87,7 +87,7 @@ after(() => rmSync(app, { recursive: true, force: true }));
 
 describe('the packed cache-tags package', () => {
   it('ships both builds, the declarations, the README, the LICENSE and the docs, and no source or test', () => {
-    for (const file of ['package/dist/cjs/index.js', 'package/dist/esm/index.js', 'package/dist/types/index.d.ts', 'package/dist/esm/nestjs/index.js', 'package/README.md', 'package/LICENSE', 'package/docs/guarantees.md']) {
+    for (const file of ['package/dist/cjs/index.js', 'package/dist/esm/index.js', 'package/dist/cjs/index.d.ts', 'package/dist/esm/index.d.ts', 'package/dist/esm/nestjs/index.js', 'package/README.md', 'package/LICENSE', 'package/docs/guarantees.md']) {
       assert.ok(packed.includes(file), `${file} is missing from the tarball`);
     }
     assert.deepEqual(packed.filter((f) => /^package\/(lib|test|scripts|\.build)\//.test(f)), []);

@@ -20,7 +20,9 @@ interface RunResult {
   rows?: Row[];
 }
 
-const HOOKED = Symbol.for('cache-tags.mikro-orm.query-builder');
+// Module-local, not Symbol.for: with both the ESM and the CJS build loaded, each wraps once and
+// serves its own subscribers (a shared mark let the first build's wrapper skip the other's).
+const HOOKED = Symbol('cache-tags mikro-orm query-builder hook');
 
 function insertedRows(meta: EntityMetadata, qb: WriteQueryBuilder, result: RunResult): Row[] {
   const key = meta.primaryKeys.length === 1 ? meta.primaryKeys[0] : undefined;

@@ -1,7 +1,9 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TagCache } from '../core/tag-cache.js';
+import { CachePageAdapterCheck } from './cache-page/adapter-check.js';
 import { CachePageInterceptor } from './cache-page/cache-page.interceptor.js';
+import { CachePageSettings } from './cache-page/settings.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE } from './module-definition.js';
 import { ModuleCaches } from './module-caches.js';
 import { OrmWiring } from './orm-wiring.js';
@@ -52,12 +54,14 @@ function withCaches(definition: DynamicModule, names: string[]): DynamicModule {
     { provide: TagCache, useFactory: (caches: ModuleCaches) => caches.default, inject: [ModuleCaches] },
     ...named,
     OrmWiring,
+    { provide: CachePageSettings, useFactory: (options: typeof OPTIONS_TYPE) => new CachePageSettings(options?.cachePageHeader), inject: [MODULE_OPTIONS_TOKEN] },
+    CachePageAdapterCheck,
     CachePageInterceptor,
   ];
   return {
     ...definition,
     imports: [...(definition.imports ?? []), DiscoveryModule],
     providers: [...(definition.providers ?? []), ...providers],
-    exports: [...(definition.exports ?? []), TagCache, ...names.map((name) => getTagCacheToken(name)), CachePageInterceptor],
+    exports: [...(definition.exports ?? []), TagCache, ...names.map((name) => getTagCacheToken(name)), CachePageSettings, CachePageInterceptor],
   };
 }

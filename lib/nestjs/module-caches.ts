@@ -4,6 +4,7 @@ import { CacheTagsError } from '../core/errors.js';
 import { TagCache, type TagCacheOptions } from '../core/tag-cache.js';
 import { describe } from '../core/tracking-scope.js';
 import type { CacheTagsModuleOptions } from './module-options.js';
+import { nestCacheLogger } from './nest-logger.js';
 
 /**
  * The caches one `CacheTagsModule` owns: the default one and the named ones. Creating it makes
@@ -20,7 +21,8 @@ export class ModuleCaches implements OnApplicationShutdown {
     if (typeof options !== 'object' || options === null) {
       throw new CacheTagsError('E_INVALID_OPTION', `CacheTagsModule: options must be an object, got ${describe(options)}`);
     }
-    const { caches = {}, wireOrm: _wireOrm, ...base } = options;
+    const { caches = {}, wireOrm: _wireOrm, cachePageHeader: _cachePageHeader, ...own } = options;
+    const base: TagCacheOptions = { ...own, logger: own.logger ?? nestCacheLogger() };
     this.default = this.own(new TagCache(base));
     for (const [name, entry] of Object.entries(caches)) {
       const cache = entry instanceof TagCache ? entry : this.own(new TagCache(namedOptions(base, name, entry)));

@@ -2,6 +2,8 @@ import type { TagCache, TagCacheOptions } from '../core/index.js';
 
 /**
  * Options of {@link CacheTagsModule}: those of the default {@link TagCache}, plus named caches.
+ * Without a `logger`, the caches log through Nest's `Logger` (context `CacheTags`), so that the
+ * application's logger settings apply.
  * @public
  */
 export interface CacheTagsModuleOptions extends TagCacheOptions {
@@ -17,4 +19,10 @@ export interface CacheTagsModuleOptions extends TagCacheOptions {
    * `DataSource` of `@nestjs/typeorm`, the `MikroORM` of `@mikro-orm/nestjs`). Default `true`.
    */
   wireOrm?: boolean;
+  /**
+   * Response header that tells whether a `@CachePage` response came from the cache (`HIT`: its
+   * handler did not run for this request) or not (`MISS`). `false`: no such header.
+   * @default 'X-Cache'
+   */
+  cachePageHeader?: string | false;
 }

@@ -7,7 +7,7 @@ import { TagCache } from '../../lib/index.js';
 import { REDIS_URL, needs } from '../support/servers.js';
 import { freezeClock, passSkewMargin, unfreezeClock } from './support/clock.js';
 import { scratchPostgresDatabase } from '../support/postgres.js';
-import { Calls, createPhotoApp, type Database } from './support/photo-app.js';
+import { Calls, createPhotoApp, PLATFORMS, type Database } from './support/photo-app.js';
 import { randomUUID } from 'node:crypto';
 
 interface Backend {
@@ -30,8 +30,9 @@ const backends: Backend[] = [
   },
 ];
 
+for (const platform of PLATFORMS)
 for (const backend of backends) {
-  describe(`@CachePage over HTTP (${backend.name})`, { skip: backend.skip }, () => {
+  describe(`@CachePage over HTTP on ${platform} (${backend.name})`, { skip: backend.skip }, () => {
     let app: INestApplication;
     let calls: Calls;
     let drop: (() => Promise<void>) | undefined;
@@ -46,7 +47,7 @@ for (const backend of backends) {
       freezeClock();
       const db = await backend.database();
       drop = db.drop;
-      app = await createPhotoApp({ database: db.database, cacheOptions: { store: backend.store, namespace: `t-${randomUUID()}` } });
+      app = await createPhotoApp({ platform, database: db.database, cacheOptions: { store: backend.store, namespace: `t-${randomUUID()}` } });
       calls = app.get(Calls);
       await write('post', '/photos', { title: 'first' });
       await write('post', '/photos', { title: 'second' });
@@ -181,6 +182,33 @@ for (const backend of backends) {
       const responses = await Promise.all([1, 2, 3].map(() => http().get('/users/session').expect(200)));
       assert.equal(new Set(responses.map((r) => String(r.headers['set-cookie']))).size, 3, 'each request got its own cookie');
       assert.equal(calls.of('GET /users/session'), before + 3);
+    });
+
+    it('says X-Cache: MISS when the handler ran and HIT when the page came from the cache, on GET, HEAD and 304 alike', async () => {
+      const { id } = await write('post', '/photos', { title: 'x-cache' });
+      const miss = await http().get(`/photos/${id}`).expect(200);
+      assert.equal(miss.headers['x-cache'], 'MISS');
+      const hit = await http().get(`/photos/${id}`).expect(200);
+      assert.equal(hit.headers['x-cache'], 'HIT');
+      assert.equal(hit.text, miss.text);
+      assert.equal((await http().head(`/photos/${id}`).expect(200)).headers['x-cache'], 'HIT');
+      assert.equal((await http().get(`/photos/${id}`).set('If-None-Match', String(hit.headers.etag)).expect(304)).headers['x-cache'], 'HIT');
+      assert.equal((await http().get('/users/session').expect(200)).headers['x-cache'], 'MISS', 'a page that is not stored is a miss each time');
+    });
+
+    it('caches pages rendered with @Render: the handler runs once, the template renders its result, and a write shows', async () => {
+      const { id } = await write('post', '/photos', { title: 'rendered' });
+      const before = calls.of('GET /pages/photos/:id');
+      const first = await http().get(`/pages/photos/${id}`).expect(200);
+      assert.equal(first.text, '<h1>rendered</h1>\n');
+      assert.match(String(first.headers['content-type']), /^text\/html/);
+      const second = await http().get(`/pages/photos/${id}`).expect(200);
+      assert.equal(second.text, first.text);
+      assert.equal(second.headers['x-cache'], 'HIT');
+      assert.equal(calls.of('GET /pages/photos/:id'), before + 1);
+      await write('patch', `/photos/${id}`, { title: 'rendered again' });
+      assert.equal((await http().get(`/pages/photos/${id}`).expect(200)).text, '<h1>rendered again</h1>\n');
+      assert.equal(calls.of('GET /pages/photos/:id'), before + 2);
     });
 
     it('uses the module\'s cache, which the app can inject', () => {

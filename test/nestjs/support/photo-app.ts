@@ -13,18 +13,22 @@ import {
   Param,
   Patch,
   Post,
+  Render,
   Req,
   Res,
   type CanActivate,
   type ExecutionContext,
   UseGuards,
   type INestApplication,
+  type LoggerService,
   type Type,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
 import { Column, Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
 import { Cached, CacheTags } from '../../../lib/index.js';
+import { useViews } from './views.js';
 import { CachePage, CacheTagsModule, type CacheTagsModuleOptions } from '../../../lib/nestjs/index.js';
 
 @CacheTags((photo: Photo) => [`Photo_${photo.id}`])
@@ -142,6 +146,23 @@ export class PhotosController {
   }
 }
 
+/** Server-side rendered pages: the template renders what the (cached) handler returned. */
+@Controller('pages')
+export class PagesController {
+  constructor(
+    private readonly photos: PhotoService,
+    private readonly calls: Calls,
+  ) {}
+
+  @Get('photos/:id')
+  @Render('photo')
+  @CachePage({ tags: ({ params }) => [`Photo_${params.id}`] })
+  async photo(@Param('id') id: string): Promise<{ title: string }> {
+    this.calls.count('GET /pages/photos/:id');
+    return { title: (await this.photos.findOne(Number(id)))?.title ?? 'none' };
+  }
+}
+
 /** A bearer token is the user's name; a real app would verify it. */
 function bearer(req: { headers: Record<string, string | string[] | undefined> }): string | undefined {
   const value = req.headers.authorization;
@@ -158,9 +179,12 @@ class BearerGuard implements CanActivate {
   }
 }
 
-interface RawResponse {
-  setHeader(name: string, value: string): void;
-  status(code: number): void;
+/** Express's `res` and Fastify's `reply`, as a handler with `@Res({ passthrough: true })` sees them. */
+type RawResponse = { setHeader(name: string, value: string): void } | { header(name: string, value: string): void };
+
+function setHeader(res: RawResponse, name: string, value: string): void {
+  if ('header' in res) res.header(name, value);
+  else res.setHeader(name, value);
 }
 
 @Controller('users')
@@ -194,7 +218,7 @@ export class UsersController {
   @CachePage()
   session(@Res({ passthrough: true }) res: RawResponse): { ok: true } {
     this.calls.count('GET /users/session');
-    res.setHeader('Set-Cookie', `sid=${this.calls.of('GET /users/session')}; HttpOnly`);
+    setHeader(res, 'Set-Cookie', `sid=${this.calls.of('GET /users/session')}; HttpOnly`);
     return { ok: true };
   }
 
@@ -202,7 +226,7 @@ export class UsersController {
   @CachePage()
   noStore(@Res({ passthrough: true }) res: RawResponse): { ok: true } {
     this.calls.count('GET /users/no-store');
-    res.setHeader('Cache-Control', 'no-store');
+    setHeader(res, 'Cache-Control', 'no-store');
     return { ok: true };
   }
 
@@ -223,7 +247,15 @@ export interface PhotoAppOptions {
   cacheTags?: DynamicModule;
   cacheOptions?: CacheTagsModuleOptions;
   extraProviders?: Type[];
+  /** Nest's HTTP platform. Default `express`. */
+  platform?: Platform;
+  /** The application's logger. Default: none. */
+  logger?: LoggerService;
 }
+
+/** The HTTP platforms `@CachePage` serves, which the page suites run on. */
+export const PLATFORMS = ['express', 'fastify'] as const;
+export type Platform = (typeof PLATFORMS)[number];
 
 /** The photos/users app of the e2e suites, initialised (not listening: supertest binds a port per request). */
 export async function createPhotoApp(options: PhotoAppOptions): Promise<INestApplication> {
@@ -234,12 +266,22 @@ export async function createPhotoApp(options: PhotoAppOptions): Promise<INestApp
 
   @Module({
     imports: [db, TypeOrmModule.forFeature([Photo, User]), options.cacheTags ?? CacheTagsModule.forRoot(options.cacheOptions ?? {})],
-    controllers: [PhotosController, UsersController],
+    controllers: [PhotosController, UsersController, PagesController],
     providers: [Calls, PhotoService, BearerGuard, ...(options.extraProviders ?? [])],
   })
   class PhotoAppModule {}
 
-  const app = await NestFactory.create(PhotoAppModule, { logger: false, abortOnError: false });
+  const settings = { logger: options.logger ?? (false as const), abortOnError: false };
+  if (options.platform === 'fastify') {
+    const app = await NestFactory.create<NestFastifyApplication>(PhotoAppModule, new FastifyAdapter(), settings);
+    useViews(app, 'fastify');
+    await app.init();
+    // Fastify binds its routes once ready; supertest then serves it over real HTTP on its own port.
+    await app.getHttpAdapter().getInstance().ready();
+    return app;
+  }
+  const app = await NestFactory.create(PhotoAppModule, settings);
+  useViews(app, 'express');
   await app.init();
   return app;
 }
