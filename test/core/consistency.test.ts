@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { TagCache, addCacheTags, dependOn } from '../../lib/index.js';
+import { addCacheTags, dependOn, type TagCache } from '../../lib/index.js';
 import { barrier, storeCases } from '../support/stores.js';
 
 /** A deterministic pseudo-random sequence (mulberry32), so that a failure replays. */
