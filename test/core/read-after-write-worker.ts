@@ -3,13 +3,14 @@
  * writes one row of a shared SQLite file through a TagCache on a shared Redis, and prints what it
  * did as JSON: when each successful write returned with which version, and what each read that
  * started when got.
- * argv: redis URL, database file, namespace, seed, how long to run (ms); at most 4000 operations.
+ * argv: redis URL, database file, namespace, seed, how long to run (ms), role (`writer`: half the
+ * operations write; `reader`: reads only); at most 4000 operations.
  */
 import { performance } from 'node:perf_hooks';
 import { TagCache, addCacheTags } from '../../lib/index.js';
 import { openSqlite } from './sqlite-file.js';
 
-const [url, file, namespace, seedText, runMs] = process.argv.slice(2);
+const [url, file, namespace, seedText, runMs, role] = process.argv.slice(2);
 const now = (): number => performance.timeOrigin + performance.now();
 
 let seed = Number(seedText);
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   ];
   const until = now() + Number(runMs);
   for (let i = 0; i < 4000 && now() < until; i++) {
-    if (random() < 0.15) {
+    if (role === 'writer' && random() < 0.5) {
       const written = (db.prepare('UPDATE item SET v = v + 1 WHERE id = 1 RETURNING v').get() as { v: number }).v;
       try {
         await cache.invalidateTags(['Item']);

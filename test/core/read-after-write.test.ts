@@ -1,6 +1,7 @@
 /*
- * Three processes share one redis-server of the test's own and one SQLite file, reading and writing
- * one row through the cache while the test breaks Redis for real: SIGSTOP, CLIENT PAUSE WRITE,
+ * Three processes share one redis-server of the test's own and one SQLite file: one writes and
+ * reads one row through the cache, two only read it (their store calls are all reads, so their
+ * circuit stays closed and they keep serving hits), while the test breaks Redis for real: SIGSTOP, CLIENT PAUSE WRITE,
  * maxmemory with noeviction, DEBUG SLEEP, and a kill with a restart. Every fault is shorter than the
  * workers' invalidationTimeoutMs, so every write must return acknowledged, and no read that starts
  * after a write returned, in any process, may get an older version.
@@ -43,7 +44,7 @@ describe('Read after write across processes, under Redis faults', needs('redis')
     db.close();
     const redis = await OwnRedis.start();
     try {
-      const workers = [1, 2, 3].map((seed) => runWorker([redis.url, file, 'raw', String(seed), '4000']));
+      const workers = ['writer', 'reader', 'reader'].map((role, seed) => runWorker([redis.url, file, 'raw', String(seed + 1), '4000', role]));
       const faults = (async () => {
         await delay(300);
         redis.pause();
@@ -67,7 +68,7 @@ describe('Read after write across processes, under Redis faults', needs('redis')
       const writes = logs.flatMap((l) => l.writes).sort((a, b) => a[0] - b[0]);
       const reads = logs.flatMap((l) => l.reads);
       assert.equal(logs.reduce((n, l) => n + l.rejected, 0), 0, 'every write was acknowledged within invalidationTimeoutMs');
-      assert.ok(writes.length > 50 && reads.length > 500, `enough traffic: ${writes.length} writes, ${reads.length} reads`);
+      assert.ok(writes.length > 100 && reads.length > 500, `enough traffic: ${writes.length} writes, ${reads.length} reads`);
       const stale = reads.filter(([startedAt, value]) => writes.some(([returnedAt, version]) => returnedAt < startedAt && version > value));
       assert.deepEqual(stale.slice(0, 5), [], `${stale.length} of ${reads.length} reads were older than a write that had returned`);
     } finally {
