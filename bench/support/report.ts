@@ -37,3 +37,11 @@ export function statsTable(stats: readonly Stats[], baseline: Stats): string {
 export function printSection(title: string, body: string): void {
   console.log(`\n### ${title}\n\n${body}`);
 }
+
+/** Throughputs, each with its ratio of time per operation to `baseline` (the inverse of the throughput ratio). */
+export function throughputTable(rows: readonly { name: string; ops: number; opsPerSec: number }[], baseline: { opsPerSec: number }): string {
+  return markdownTable(
+    ['operation', 'ops', 'ops/s', 'time ratio'],
+    rows.map((r) => [r.name, fixed(r.ops, 0), fixed(r.opsPerSec, 0), r === baseline ? 'baseline' : ratio(baseline.opsPerSec, r.opsPerSec)]),
+  );
+}

@@ -140,7 +140,7 @@ function decode(data: unknown): unknown {
     return data;
   }
   const obj = data as Record<string, any>;
-  const kind: unknown = obj[MARK];
+  const kind = obj[MARK] as string | undefined;
   if (kind === undefined) return decodePlain(obj);
   switch (kind) {
     case 'o': return decodePlain(obj.v);

@@ -54,7 +54,7 @@ export function decodeRow(row: unknown, now: number): unknown {
   if (row === null || row === undefined) return undefined;
   let data: unknown;
   try {
-    data = JSON.parse(String(row));
+    data = JSON.parse(row as string);
   } catch {
     return UNDECODABLE;
   }

@@ -34,7 +34,7 @@ export class OwnRedis {
   }
 
   async start(): Promise<void> {
-    this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'local'], { stdio: 'ignore' });
     const exited = new Promise<never>((_, reject) => this.process!.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`))));
     exited.catch(() => undefined);
     for (;;) {
