@@ -4,13 +4,11 @@
  * store and on Redis, with the raw read of the same payload in the same run as the baseline.
  */
 import { randomUUID } from 'node:crypto';
-import { createClient } from 'redis';
 import { Cached, TagCache, registerTagCache } from '../lib/index.js';
 import { compare, type Schedule, type Variant } from './support/measure.js';
 import { makeProduct, type BenchProduct } from './support/payload.js';
-import { deleteNamespace } from './support/redis-keys.js';
+import { withRedisBench } from './support/redis-run.js';
 import { printSection, statsTable } from './support/report.js';
-import { REDIS_URL, reachable, redisAddress } from '../test/support/servers.js';
 
 const CACHE_NAME = 'bench-keys';
 
@@ -66,25 +64,12 @@ async function benchMemory(schedule: Schedule): Promise<void> {
   await cache.close();
 }
 
-async function benchRedis(schedule: Schedule): Promise<void> {
-  const { host, port } = redisAddress(REDIS_URL);
-  if (!(await reachable(host, port))) {
-    console.log(`\nRedis is not reachable at ${host}:${port}: skipping the Redis keys benchmark.`);
-    return;
-  }
-  const namespace = `bench-${randomUUID()}`;
-  const cache = new TagCache({ store: REDIS_URL, namespace });
-  const client = createClient({ url: REDIS_URL });
-  await client.connect();
-  const rawKey = `${namespace}:raw`;
-  await client.set(rawKey, JSON.stringify(makeProduct(1)));
-  try {
+function benchRedis(schedule: Schedule): Promise<void> {
+  return withRedisBench('keys', async ({ cache, client, namespace }) => {
+    const rawKey = `${namespace}:raw`;
+    await client.set(rawKey, JSON.stringify(makeProduct(1)));
     await measure('Redis', cache, { name: 'raw GET + JSON.parse', run: async () => JSON.parse((await client.get(rawKey))!) }, schedule);
-  } finally {
-    await client.close();
-    await cache.close();
-    await deleteNamespace(REDIS_URL, namespace);
-  }
+  });
 }
 
 /** The keys benchmark: memory, then Redis. */

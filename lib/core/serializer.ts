@@ -95,10 +95,12 @@ function encodeObject(obj: object, path: string, seen: Set<object>, depth: numbe
 /** An instance of a class: revived by its registered name, with its own fields. */
 function encodeInstance(obj: object, cls: Function, path: string, seen: Set<object>, depth: number): Encoded {
   const name = serializableNameOf(cls);
-  const what = describeInstance(obj);
-  if (isNativeInstance(obj)) throw new Unserializable(`${what}, a built-in whose state is internal`, path, 'cache plain data taken from it');
-  if (usesPrivateFields(obj)) throw new Unserializable(`${what}, whose class has #private fields a cached copy cannot hold`, path, 'cache a plain object or a class without #private fields');
+  if (isNativeInstance(obj)) throw new Unserializable(`${describeInstance(obj)}, a built-in whose state is internal`, path, 'cache plain data taken from it');
+  if (usesPrivateFields(obj)) {
+    throw new Unserializable(`${describeInstance(obj)}, whose class has #private fields a cached copy cannot hold`, path, 'cache a plain object or a class without #private fields');
+  }
   if (name === undefined) {
+    const what = describeInstance(obj);
     if (typeof (obj as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function') {
       // A collection wrapper (an ORM's lazy collection, say) is not data of its own: registering it would not help.
       throw new Unserializable(

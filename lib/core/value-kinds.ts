@@ -40,7 +40,9 @@ export function isNativeInstance(obj: object): boolean {
  * source; fields that a compiler lowered to WeakMaps cannot be seen).
  */
 export function usesPrivateFields(obj: object): boolean {
-  return constructorsOf(obj).some((c) => memo(privateClasses, c, (s) => /^class\b/.test(s) && /(^|[^\w$'"`])#[A-Za-z_$]/m.test(s)));
+  // Private members are only ever reached as `x.#name` or tested as `#name in x`; a `#` in a
+  // string or comment ("#fff", "see #12") is neither.
+  return constructorsOf(obj).some((c) => memo(privateClasses, c, (s) => /^class\b/.test(s) && /\.#[A-Za-z_$]|#[A-Za-z_$][\w$]*\s+in\s/.test(s)));
 }
 
 /** "an instance of Name", for messages. */

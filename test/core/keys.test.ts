@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { KeyBuilder } from '../../lib/core/keys.js';
+import { KeyBuilder, encodeKeyPart } from '../../lib/core/keys.js';
 import type { TagCache } from '../../lib/index.js';
 import { storeCases } from '../support/stores.js';
 
@@ -32,6 +32,18 @@ describe('store keys', () => {
         }
       }
     }
+  });
+});
+
+describe('argument encoding', () => {
+  it('a # in a string or comment of a class is not mistaken for #private members', () => {
+    class Swatch {
+      constructor(readonly hex: string) {}
+      label() {
+        return `see #details for ${this.hex}`; // #1: colours are '#rrggbb'
+      }
+    }
+    assert.notEqual(encodeKeyPart(new Swatch('#fff')), encodeKeyPart(new Swatch('#000')));
   });
 });
 

@@ -88,6 +88,21 @@ for (const store of storeCases) {
       assert.equal(hit.shout, 'HELLO');
     });
 
+    it('a class with #private fields is refused rather than revived without them', async () => {
+      class Money {
+        #cents: number;
+        constructor(cents: number) {
+          this.#cents = cents;
+        }
+        get euros() {
+          return this.#cents / 100;
+        }
+      }
+      registerSerializableClass(Money);
+      await assert.rejects(cache.wrap('price:1', () => ({ price: new Money(250) })), isError('E_UNSERIALIZABLE_VALUE', 'instance of Money', '#private', 'at result.price'));
+      await assert.rejects(cache.wrap('weak:1', () => ({ seen: new WeakSet() })), isError('E_UNSERIALIZABLE_VALUE', 'WeakSet', 'internal', 'at result.seen'));
+    });
+
     it('an entity holding a collection wrapper says to cache plain data, not to register the wrapper', async () => {
       await assert.rejects(cache.wrap('author:1', () => new Author()), (err: unknown) => {
         assert.ok(isError('E_UNSERIALIZABLE_VALUE', 'instance of Collection', 'at result.books', 'toObject()')(err), String(err));
