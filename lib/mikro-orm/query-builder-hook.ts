@@ -1,8 +1,9 @@
 import { Utils, type EntityManager, type EntityMetadata } from '@mikro-orm/core';
 import { QueryBuilder } from '@mikro-orm/knex';
+import { TagComputation } from '../orm/index.js';
 import { cascadeTags, selectRows } from './row-queries.js';
 import { entityShaped, propertiesOf, tagsOfRows, type Row } from './rows.js';
-import { recordWrite, subscribersOf } from './subscriber.js';
+import { optionOf, recordWrite, subscribersOf } from './subscriber.js';
 
 /** The private parts of a QueryBuilder this hook reads; stable across MikroORM 6. */
 interface WriteQueryBuilder {
@@ -54,7 +55,8 @@ export function coverQueryBuilderWrites(): void {
     const em = this.em;
     const on = { alias: this.alias, ctx: this.context };
     const before = type === 'UPDATE' || type === 'DELETE' ? await selectRows(em, meta, this._cond, on) : [];
-    const cascaded = type === 'DELETE' ? await cascadeTags(em, meta, before) : [];
+    const computation = new TagComputation();
+    const cascaded = type === 'DELETE' ? await computation.run(() => cascadeTags(em, meta, before, optionOf(subscribers, 'cascadeDepth'))) : [];
     const result = (await execute.apply(this, args)) as RunResult;
     let after: Row[] = [];
     if (type === 'UPDATE') {
@@ -63,8 +65,8 @@ export function coverQueryBuilderWrites(): void {
     } else if (type === 'INSERT') {
       after = insertedRows(meta, this, result ?? {});
     }
-    const tags = [...tagsOfRows(meta, [...before, ...after]), ...cascaded];
-    await recordWrite(subscribers, this.context, tags, { orm: 'mikro-orm', operation: `qb.${type.toLowerCase()}`, entity: meta.className });
+    const tags = [...computation.run(() => tagsOfRows(meta, [...before, ...after])), ...cascaded];
+    await recordWrite(subscribers, this.context, tags, { orm: 'mikro-orm', operation: `qb.${type.toLowerCase()}`, entity: meta.className }, computation.failures);
     return result;
   };
   proto[HOOKED] = true;

@@ -33,20 +33,35 @@ function cascadingChildren(em: EntityManager, meta: EntityMetadata): Array<[Enti
   return out;
 }
 
+/** Type-level tags of every entity a delete of `meta` rows reaches through cascading foreign keys, at any depth. */
+function reachableTypeTags(em: EntityManager, meta: EntityMetadata, seen = new Set<EntityMetadata>()): string[] {
+  const tags: string[] = [];
+  for (const [child, prop] of cascadingChildren(em, meta)) {
+    if (seen.has(child)) continue;
+    seen.add(child);
+    tags.push(...tagsOfRows(child, []));
+    if (prop.deleteRule?.toLowerCase() === 'cascade') tags.push(...reachableTypeTags(em, child, seen));
+  }
+  for (const prop of meta.props) if (prop.kind === ReferenceKind.MANY_TO_MANY && prop.targetMeta) tags.push(...tagsOfRows(prop.targetMeta, []));
+  return tags;
+}
+
 /**
  * Tags of rows the database itself changes when rows of `meta` are deleted: children with an
- * `ON DELETE CASCADE` / `SET NULL` foreign key (and theirs, recursively), and the entities on the
- * other side of many-to-many relations whose pivot rows go with them. Read before the delete.
+ * `ON DELETE CASCADE` / `SET NULL` foreign key (and theirs, `maxDepth` levels down; below that,
+ * the type-level tags of the entities reached), and the entities on the other side of
+ * many-to-many relations whose pivot rows go with them. Read before the delete.
  */
-export async function cascadeTags(em: EntityManager, meta: EntityMetadata, deleted: Row[], depth = 0): Promise<string[]> {
-  if (deleted.length === 0 || depth > 8) return [];
+export async function cascadeTags(em: EntityManager, meta: EntityMetadata, deleted: Row[], maxDepth: number, depth = 0): Promise<string[]> {
+  if (deleted.length === 0) return [];
+  if (depth >= maxDepth) return [...new Set(reachableTypeTags(em, meta))];
   const pks = deleted.map((row) => primaryKeyOf(meta, row));
   const tags = new Set<string>();
   for (const [childMeta, prop] of cascadingChildren(em, meta)) {
     const children = await selectRows(em, childMeta, { [prop.name]: { $in: pks } });
     if (children.length === 0) continue;
     for (const tag of tagsOfRows(childMeta, children)) tags.add(tag);
-    if (prop.deleteRule?.toLowerCase() === 'cascade') for (const tag of await cascadeTags(em, childMeta, children, depth + 1)) tags.add(tag);
+    if (prop.deleteRule?.toLowerCase() === 'cascade') for (const tag of await cascadeTags(em, childMeta, children, maxDepth, depth + 1)) tags.add(tag);
   }
   for (const prop of meta.props) {
     if (prop.kind !== ReferenceKind.MANY_TO_MANY || !prop.targetMeta) continue;
