@@ -72,9 +72,12 @@ describe('one contract for the TypeORM and MikroORM integrations', () => {
     await cache.close();
   });
 
-  const each = (title: string, fn: (i: Integration) => Promise<void> | void) => it(title, async () => {
-    for (const integration of integrations) await fn(integration);
-  });
+  /** A test that runs for each integration in turn. */
+  function each(title: string, fn: (i: Integration) => Promise<void> | void): void {
+    it(title, async () => {
+      for (const integration of integrations) await fn(integration);
+    });
+  }
 
   each('bad options fail with the same CacheTagsError, naming the option, in both', (i) => {
     const cases: Array<[unknown, RegExp]> = [
