@@ -1,7 +1,7 @@
 import { Utils, getWhereCondition, type EntityManager, type EntityMetadata } from '@mikro-orm/core';
 import { SqlEntityManager, type AbstractSqlDriver } from '@mikro-orm/knex';
 import { TagComputation } from '../orm/index.js';
-import { cascadeTags, selectRows } from './row-queries.js';
+import { bulkCascadeTags, cascadeTags, rowsOfBulkWrite, selectRows } from './row-queries.js';
 import { entityShaped, tagsOfRows, type Row } from './rows.js';
 import { optionOf, recordWrite, subscribersOf, transactionOf, type CacheTagsSubscriber } from './subscriber.js';
 import { sqlOf, tableTags } from './table-tags.js';
@@ -51,7 +51,8 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
     const t = this.target();
     if (!t) return super.nativeUpdate(entityName, where, data, options);
     const meta = metaFor(t.em, entityName);
-    const before = await selectRows(t.em, meta, where);
+    // Past the row threshold, `before` is empty: the type-level tags stand in for the rows.
+    const before = (await rowsOfBulkWrite(t.em, meta, where, optionOf(t.subscribers, 'maxRowsPerWrite'))) ?? [];
     const count = await super.nativeUpdate(entityName, where, data, options);
     const change = entityShaped(meta, data as Row);
     await this.record(t, meta, () => tagsOfRows(meta, [...before, ...before.map((row) => ({ ...row, ...change }))]), 'nativeUpdate');
@@ -62,8 +63,9 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
     const t = this.target();
     if (!t) return super.nativeDelete(entityName, where, options);
     const meta = metaFor(t.em, entityName);
-    const before = await selectRows(t.em, meta, where);
-    const cascaded = await t.computation.run(() => cascadeTags(t.em, meta, before, optionOf(t.subscribers, 'cascadeDepth')));
+    const matched = await rowsOfBulkWrite(t.em, meta, where, optionOf(t.subscribers, 'maxRowsPerWrite'));
+    const before = matched ?? [];
+    const cascaded = matched ? await t.computation.run(() => cascadeTags(t.em, meta, matched, optionOf(t.subscribers, 'cascadeDepth'))) : bulkCascadeTags(t.em, meta);
     const count = await super.nativeDelete(entityName, where, options);
     await this.record(t, meta, () => [...tagsOfRows(meta, before), ...cascaded], 'nativeDelete');
     return count;

@@ -1,7 +1,7 @@
 import { Utils, type EntityManager, type EntityMetadata } from '@mikro-orm/core';
 import { QueryBuilder } from '@mikro-orm/knex';
 import { TagComputation } from '../orm/index.js';
-import { cascadeTags, selectRows } from './row-queries.js';
+import { bulkCascadeTags, cascadeTags, rowsOfBulkWrite } from './row-queries.js';
 import { entityShaped, propertiesOf, tagsOfRows, type Row } from './rows.js';
 import { optionOf, recordWrite, subscribersOf } from './subscriber.js';
 
@@ -54,9 +54,12 @@ export function coverQueryBuilderWrites(): void {
     if (subscribers.length === 0 || !meta || !this.em || !type) return execute.apply(this, args);
     const em = this.em;
     const on = { alias: this.alias, ctx: this.context };
-    const before = type === 'UPDATE' || type === 'DELETE' ? await selectRows(em, meta, this._cond, on) : [];
+    // Past the row threshold, `before` is empty: the type-level tags stand in for the rows.
+    const matched = type === 'UPDATE' || type === 'DELETE' ? await rowsOfBulkWrite(em, meta, this._cond, optionOf(subscribers, 'maxRowsPerWrite'), on) : [];
+    const before = matched ?? [];
     const computation = new TagComputation();
-    const cascaded = type === 'DELETE' ? await computation.run(() => cascadeTags(em, meta, before, optionOf(subscribers, 'cascadeDepth'))) : [];
+    let cascaded: string[] = [];
+    if (type === 'DELETE') cascaded = matched ? await computation.run(() => cascadeTags(em, meta, matched, optionOf(subscribers, 'cascadeDepth'))) : bulkCascadeTags(em, meta);
     const result = (await execute.apply(this, args)) as RunResult;
     let after: Row[] = [];
     if (type === 'UPDATE') {

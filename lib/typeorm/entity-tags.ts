@@ -57,6 +57,11 @@ function reachableTypeTags(dataSource: DataSource, metadata: EntityMetadata, see
   return tags;
 }
 
+/** What a delete of rows of `metadata` that are not read changes through cascading foreign keys: the type-level tags of every entity reached. */
+export function bulkCascadeTags(dataSource: DataSource, metadata: EntityMetadata): string[] {
+  return [...new Set(reachableTypeTags(dataSource, metadata))];
+}
+
 /**
  * What the database changes by itself when `rows` of `metadata` are deleted: rows that an
  * `ON DELETE CASCADE` foreign key deletes (followed `maxDepth` levels down; below that, the
@@ -72,7 +77,7 @@ export async function cascadeTags(
   depth = 0,
 ): Promise<string[]> {
   if (rows.length === 0) return [];
-  if (depth >= maxDepth) return [...new Set(reachableTypeTags(dataSource, metadata))];
+  if (depth >= maxDepth) return bulkCascadeTags(dataSource, metadata);
   const tags = new Set<string>();
   for (const { child, fk } of dependents(dataSource, metadata)) {
     const keys = rows.map((row) => keyOf(fk.referencedColumns, row));

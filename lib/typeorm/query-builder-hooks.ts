@@ -1,7 +1,7 @@
 import { DeleteQueryBuilder, EntityManager, InsertQueryBuilder, SelectQueryBuilder, UpdateQueryBuilder, type DataSource, type EntityMetadata, type QueryRunner } from 'typeorm';
 import { SoftDeleteQueryBuilder } from 'typeorm/query-builder/SoftDeleteQueryBuilder.js';
 import { collectTagFailures, type ResolvedOrmOptions } from '../orm/index.js';
-import { cascadeTags } from './entity-tags.js';
+import { bulkCascadeTags, cascadeTags } from './entity-tags.js';
 import { keyOf, rowsByKeys, selectRows, type Row } from './rows.js';
 import { SUBSCRIBER_BRAND, asOrmStatement, losesQueryContext, persistContext, statementContext, type BrandedSubscriber, type StatementWrite } from './write-context.js';
 
@@ -36,12 +36,16 @@ function mainMetadata(qb: WriteBuilder): EntityMetadata | undefined {
   return alias?.hasMetadata ? alias.metadata : undefined;
 }
 
-/** A SELECT of the rows that `qb`'s WHERE matches, on `qb`'s query runner (shared/notes/orm-events.md §3). */
-function rowsMatching(qb: WriteBuilder, metadata: EntityMetadata): Promise<Row[]> {
+/**
+ * A SELECT of the rows that `qb`'s WHERE matches, on `qb`'s query runner, at most `limit` of
+ * them (a bulk write is told apart by reading one row past its threshold, never all of them).
+ */
+function rowsMatching(qb: WriteBuilder, metadata: EntityMetadata, limit?: number): Promise<Row[]> {
   const select = new SelectQueryBuilder<any>(qb as any);
   select.expressionMap.queryType = 'select';
   select.expressionMap.valuesSet = undefined;
   select.expressionMap.returning = '';
+  if (limit !== undefined) select.limit(limit);
   return selectRows(select, metadata);
 }
 
@@ -74,9 +78,13 @@ async function preRead(qb: WriteBuilder, metadata: EntityMetadata, options: Reso
   }
   const kind = writeKind(qb);
   if (!kind) return undefined;
-  const oldRows = await rowsMatching(qb, metadata);
-  const dependentTags = kind === 'delete' && !metadata.isJunction ? await cascadeTags(qb.connection, runnerOf(qb), metadata, oldRows, options.cascadeDepth) : [];
-  return { kind, metadata, valuesSet: map.valuesSet, oldRows, dependentTags };
+  const matched = await rowsMatching(qb, metadata, options.maxRowsPerWrite + 1);
+  if (matched.length > options.maxRowsPerWrite) {
+    // A bulk write: the type-level tags stand in for its rows (and for the rows its cascades reach).
+    return { kind, metadata, valuesSet: map.valuesSet, oldRows: [], dependentTags: kind === 'delete' ? bulkCascadeTags(qb.connection, metadata) : [] };
+  }
+  const dependentTags = kind === 'delete' && !metadata.isJunction ? await cascadeTags(qb.connection, runnerOf(qb), metadata, matched, options.cascadeDepth) : [];
+  return { kind, metadata, valuesSet: map.valuesSet, oldRows: matched, dependentTags };
 }
 
 function wrapExecute(proto: { execute: (...args: any[]) => Promise<unknown> }): void {
