@@ -1,11 +1,13 @@
 import { Utils, getWhereCondition, type EntityManager, type EntityMetadata } from '@mikro-orm/core';
 import { SqlEntityManager, type AbstractSqlDriver } from '@mikro-orm/knex';
-import { cascadeTags, selectRows } from './row-queries.js';
+import { TagComputation } from '../orm/index.js';
+import { bulkCascadeTags, cascadeTags, rowsOfBulkWrite, selectRows } from './row-queries.js';
 import { entityShaped, tagsOfRows, type Row } from './rows.js';
-import { recordWrite, subscribersOf, transactionOf, type CacheTagsSubscriber } from './subscriber.js';
+import { optionOf, recordWrite, subscribersOf, transactionOf, type CacheTagsSubscriber } from './subscriber.js';
 import { sqlOf, tableTags } from './table-tags.js';
 
-type Target = { em: EntityManager; subscribers: CacheTagsSubscriber[] };
+/** Where one write's tags go, and the tag-function failures met while working them out. */
+type Target = { em: EntityManager; subscribers: CacheTagsSubscriber[]; computation: TagComputation };
 
 function metaFor(em: EntityManager, nameOrEntity: unknown): EntityMetadata {
   const name = Utils.isEntity(nameOrEntity) ? (nameOrEntity).constructor.name : Utils.className(nameOrEntity as never);
@@ -36,21 +38,24 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
   private target(): Target | undefined {
     const em = this.getContext(false);
     const subscribers = subscribersOf(em);
-    return subscribers.length > 0 ? { em, subscribers } : undefined;
+    return subscribers.length > 0 ? { em, subscribers, computation: new TagComputation() } : undefined;
   }
 
-  private async record({ em, subscribers }: Target, meta: EntityMetadata | undefined, tags: string[], operation: string): Promise<void> {
-    await recordWrite(subscribers, transactionOf(em), tags, { orm: 'mikro-orm', operation, entity: meta?.className });
+  /** Records the tags `compute` works out (tag-function failures fall back to the type-level tags, reported). */
+  private async record({ em, subscribers, computation }: Target, meta: EntityMetadata | undefined, compute: () => string[], operation: string): Promise<void> {
+    const tags = computation.run(compute);
+    await recordWrite(subscribers, transactionOf(em), tags, { orm: 'mikro-orm', operation, entity: meta?.className }, computation.failures);
   }
 
   override async nativeUpdate(entityName: any, where: any, data: any, options?: any): Promise<number> {
     const t = this.target();
     if (!t) return super.nativeUpdate(entityName, where, data, options);
     const meta = metaFor(t.em, entityName);
-    const before = await selectRows(t.em, meta, where);
+    // Past the row threshold, `before` is empty: the type-level tags stand in for the rows.
+    const before = (await rowsOfBulkWrite(t.em, meta, where, optionOf(t.subscribers, 'maxRowsPerWrite'))) ?? [];
     const count = await super.nativeUpdate(entityName, where, data, options);
     const change = entityShaped(meta, data as Row);
-    await this.record(t, meta, tagsOfRows(meta, [...before, ...before.map((row) => ({ ...row, ...change }))]), 'nativeUpdate');
+    await this.record(t, meta, () => tagsOfRows(meta, [...before, ...before.map((row) => ({ ...row, ...change }))]), 'nativeUpdate');
     return count;
   }
 
@@ -58,10 +63,11 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
     const t = this.target();
     if (!t) return super.nativeDelete(entityName, where, options);
     const meta = metaFor(t.em, entityName);
-    const before = await selectRows(t.em, meta, where);
-    const cascaded = await cascadeTags(t.em, meta, before);
+    const matched = await rowsOfBulkWrite(t.em, meta, where, optionOf(t.subscribers, 'maxRowsPerWrite'));
+    const before = matched ?? [];
+    const cascaded = matched ? await t.computation.run(() => cascadeTags(t.em, meta, matched, optionOf(t.subscribers, 'cascadeDepth'))) : bulkCascadeTags(t.em, meta);
     const count = await super.nativeDelete(entityName, where, options);
-    await this.record(t, meta, [...tagsOfRows(meta, before), ...cascaded], 'nativeDelete');
+    await this.record(t, meta, () => [...tagsOfRows(meta, before), ...cascaded], 'nativeDelete');
     return count;
   }
 
@@ -70,7 +76,7 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
     if (!t) return super.insert(entityNameOrEntity, data, options);
     const meta = metaFor(t.em, entityNameOrEntity);
     const pk = await super.insert(entityNameOrEntity, data, options);
-    await this.record(t, meta, tagsOfRows(meta, [this.inserted(meta, data ?? entityNameOrEntity, pk)]), 'insert');
+    await this.record(t, meta, () => tagsOfRows(meta, [this.inserted(meta, data ?? entityNameOrEntity, pk)]), 'insert');
     return pk;
   }
 
@@ -83,7 +89,7 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
     const pks = await super.insertMany(entityNameOrEntities, data, options);
     // Drivers without RETURNING report one id for a multi-row insert: rows without their own keep theirs unknown.
     const ids = pks.length === rows.length ? pks : [];
-    await this.record(t, meta, tagsOfRows(meta, rows.map((row, i) => this.inserted(meta, row, ids[i]))), 'insertMany');
+    await this.record(t, meta, () => tagsOfRows(meta, rows.map((row, i) => this.inserted(meta, row, ids[i]))), 'insertMany');
     return pks;
   }
 
@@ -94,7 +100,7 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
     const where = conflictCondition(meta, data ?? entityNameOrEntity, options?.onConflictFields);
     const before = where ? await selectRows(t.em, meta, where) : [];
     const entity = await super.upsert(entityNameOrEntity, data, options);
-    await this.record(t, meta, tagsOfRows(meta, [...before, entity as Row]), 'upsert');
+    await this.record(t, meta, () => tagsOfRows(meta, [...before, entity as Row]), 'upsert');
     return entity;
   }
 
@@ -107,7 +113,7 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
     const known = wheres.filter((where): where is Row => where !== undefined);
     const before = known.length > 0 ? await selectRows(t.em, meta, { $or: known }) : [];
     const entities = await super.upsertMany(entityNameOrEntities, data, options);
-    await this.record(t, meta, tagsOfRows(meta, [...before, ...(entities as Row[])]), 'upsertMany');
+    await this.record(t, meta, () => tagsOfRows(meta, [...before, ...(entities as Row[])]), 'upsertMany');
     return entities;
   }
 
@@ -115,7 +121,7 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
   override async execute(queryOrKnex: any, params?: any[], method?: any, loggerContext?: any): Promise<any> {
     const result = await super.execute(queryOrKnex, params, method, loggerContext);
     const t = this.target();
-    if (t) await this.record(t, undefined, tableTags(t.em, sqlOf(queryOrKnex)), 'execute');
+    if (t) await this.record(t, undefined, () => tableTags(t.em, sqlOf(queryOrKnex)), 'execute');
     return result;
   }
 

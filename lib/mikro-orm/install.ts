@@ -1,4 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
+import { CacheTagsError } from '../core/errors.js';
+import { describe } from '../core/tracking-scope.js';
+import { isMikroOrm, resolveOrmOptions } from '../orm/index.js';
 import { SqlEntityManager } from '@mikro-orm/knex';
 import { CacheTagsEntityManager } from './entity-manager.js';
 import { coverQueryBuilderWrites } from './query-builder-hook.js';
@@ -7,15 +10,22 @@ import { CacheTagsSubscriber, subscribersOf, type CacheTagsSubscriberOptions } f
 /**
  * Wires cache-tags into a MikroORM instance that is already initialised (what the NestJS module
  * does with the ORM `@mikro-orm/nestjs` created). Prefer {@link defineCacheTagsConfig} when you
- * write the config yourself. It registers a subscriber for `options.cache` (once per cache) and
- * hooks query-builder writes. The native writes (`nativeUpdate`, `insert`, `em.execute`, ...) are
+ * write the config yourself. It registers one {@link CacheTagsSubscriber} and hooks query-builder
+ * writes; calling it again (or after {@link defineCacheTagsConfig}) returns that subscriber,
+ * switched to the options given (those left out keep their values): never a second subscriber,
+ * so no write is invalidated twice (docs/orm-contract.md). The native writes (`nativeUpdate`, `insert`, `em.execute`, ...) are
  * covered when the ORM's entity manager is MikroORM's own `SqlEntityManager` (its global entity
  * manager is turned into a {@link CacheTagsEntityManager}, which its forks inherit) or already a
  * `CacheTagsEntityManager`; a different custom class must extend `CacheTagsEntityManager` for that.
- * @returns the subscriber that serves `options.cache`.
+ * @returns the ORM's cache-tags subscriber.
+ * @throws CacheTagsError `E_INVALID_OPTION` when `orm` is not a MikroORM instance, or an option is wrong.
  * @public
  */
 export function installCacheTags(orm: MikroORM, options: CacheTagsSubscriberOptions = {}): CacheTagsSubscriber {
+  if (!isMikroOrm(orm)) {
+    throw new CacheTagsError('E_INVALID_OPTION', `installCacheTags: the first argument must be an initialised MikroORM, got ${describe(orm)}`);
+  }
+  resolveOrmOptions('installCacheTags', options);
   coverQueryBuilderWrites();
   const em = orm.em;
   if (Object.getPrototypeOf(em) === SqlEntityManager.prototype) {
@@ -23,8 +33,11 @@ export function installCacheTags(orm: MikroORM, options: CacheTagsSubscriberOpti
     Object.setPrototypeOf(em, CacheTagsEntityManager.prototype);
     orm.config.set('entityManager', CacheTagsEntityManager);
   }
-  const existing = subscribersOf(em).find((s) => s.recorder.cache === options.cache);
-  if (existing) return existing;
+  const [existing] = subscribersOf(em);
+  if (existing) {
+    existing.configure(options, 'installCacheTags');
+    return existing;
+  }
   const subscriber = new CacheTagsSubscriber(options);
   em.getEventManager().registerSubscriber(subscriber);
   // Forks asked for a fresh event manager build it from the config.

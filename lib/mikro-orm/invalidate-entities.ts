@@ -1,43 +1,55 @@
-import { Utils, type EntityManager } from '@mikro-orm/core';
+import { Utils, type EntityManager, type EntityMetadata, type MikroORM } from '@mikro-orm/core';
 import { CacheTagsError } from '../core/errors.js';
 import { describe } from '../core/tracking-scope.js';
-import { typeTagsOf } from '../orm/index.js';
-import { tagsOfRows } from './rows.js';
+import { TagComputation, checkInvalidateArguments, notInstalled, unknownEntity } from '../orm/index.js';
+import { selectRows } from './row-queries.js';
+import { entityShaped, primaryKeyOf, tagsOfRows, type Row } from './rows.js';
 import { recordWrite, subscribersOf, transactionOf } from './subscriber.js';
-import { WriteRecorder } from './write-recorder.js';
 
-const fallback = new WriteRecorder(undefined);
+function metadataOf(em: EntityManager, entity: unknown): EntityMetadata {
+  const name = typeof entity === 'string' ? entity : typeof entity === 'function' ? entity.name : undefined;
+  const meta = name ? em.getMetadata().find(name) : undefined;
+  if (!meta) throw unknownEntity(entity);
+  return meta;
+}
 
 /**
  * Invalidates what a write that cache-tags cannot see changed (SQL through
- * `em.getConnection().execute()` or `em.getKnex()`, a trigger, another program): for an entity
- * instance, its row tags and type-level tags; for an entity class, its type-level tags. Inside a
- * transaction of `em` the tags wait for its outermost commit or rollback, like any other write.
+ * `em.getConnection().execute()` or `em.getKnex()`, a trigger, another program) in `entity`: its
+ * type-level tags, and for each of `ids` the tags of the row as it is now. An id is a primary-key
+ * value, or an object holding the primary key; an object (an entity you still hold) is also tagged
+ * as given, which covers rows that are already deleted. Inside a transaction of `em` the rows are
+ * read in it and the tags wait for its outermost commit or rollback, like any other write's. The
+ * same shape as TypeORM's (docs/orm-contract.md).
  *
  * @example
  * ```ts
  * await em.getConnection().execute('update photo set views = views + 1 where id = ?', [photo.id]);
- * await invalidateEntities(em, [photo]);      // or [Photo] for "any photo"
+ * await invalidateEntities(em, Photo, [photo.id]);   // or (em, Photo) for "any photo"
  * ```
+ * @returns the tags invalidated (or buffered).
+ * @throws CacheTagsError `E_INVALID_OPTION` when cache-tags is not installed on the ORM, or an argument is wrong.
  * @public
  */
-export async function invalidateEntities(em: EntityManager, targets: ReadonlyArray<object | Function>): Promise<void> {
-  if (!Array.isArray(targets)) {
-    throw new CacheTagsError('E_INVALID_OPTION', `invalidateEntities: targets must be an array of entities or entity classes, got ${describe(targets)}`);
+export async function invalidateEntities(emOrOrm: EntityManager | MikroORM, entity: Function | string, ids?: readonly unknown[]): Promise<string[]> {
+  checkInvalidateArguments(entity, ids);
+  const em = (emOrOrm as MikroORM).em ?? emOrOrm;
+  if (typeof em?.getEventManager !== 'function') {
+    throw new CacheTagsError('E_INVALID_OPTION', `invalidateEntities: the first argument must be a MikroORM EntityManager or MikroORM, got ${describe(emOrOrm)}`);
   }
-  const tags = new Set<string>();
-  targets.forEach((target, index) => {
-    if (typeof target === 'function') {
-      for (const tag of typeTagsOf(target)) tags.add(tag);
-    } else if (Utils.isEntity(target)) {
-      for (const tag of tagsOfRows(em.getMetadata().get(target.constructor.name), [target])) tags.add(tag);
-    } else {
-      throw new CacheTagsError('E_INVALID_OPTION', `invalidateEntities: target ${index} must be an entity or an entity class, got ${describe(target)}`);
-    }
-  });
-  const source = { orm: 'mikro-orm', operation: 'invalidateEntities' } as const;
   const subscribers = subscribersOf(em);
-  // Without a subscriber no transaction end is seen, so nothing may wait for one.
-  if (subscribers.length > 0) await recordWrite(subscribers, transactionOf(em), [...tags], source);
-  else await fallback.record(undefined, [...tags], source);
+  if (subscribers.length === 0) throw notInstalled('MikroORM');
+  const meta = metadataOf(em, entity);
+  const computation = new TagComputation();
+  const rows: Row[] = [];
+  if (ids && ids.length > 0) {
+    const keys = ids.map((id) => (typeof id === 'object' ? primaryKeyOf(meta, id as object as Row) : id));
+    const pks = meta.primaryKeys;
+    const where = pks.length === 1 ? { [pks[0]]: { $in: keys } } : { $or: keys.map((key) => Object.fromEntries(pks.map((pk, i) => [pk, (key as unknown[])[i]]))) };
+    rows.push(...(await selectRows(em, meta, where)));
+    for (const id of ids) if (typeof id === 'object' && id !== null) rows.push(Utils.isEntity(id) ? (id as Row) : entityShaped(meta, id));
+  }
+  const tags = computation.run(() => tagsOfRows(meta, rows));
+  await recordWrite(subscribers, transactionOf(em), tags, { orm: 'mikro-orm', operation: 'invalidateEntities', entity: meta.className }, computation.failures);
+  return tags;
 }

@@ -1,8 +1,9 @@
 import { Utils, type EntityManager, type EntityMetadata } from '@mikro-orm/core';
 import { QueryBuilder } from '@mikro-orm/knex';
-import { cascadeTags, selectRows } from './row-queries.js';
+import { TagComputation } from '../orm/index.js';
+import { bulkCascadeTags, cascadeTags, rowsOfBulkWrite } from './row-queries.js';
 import { entityShaped, propertiesOf, tagsOfRows, type Row } from './rows.js';
-import { recordWrite, subscribersOf } from './subscriber.js';
+import { optionOf, recordWrite, subscribersOf } from './subscriber.js';
 
 /** The private parts of a QueryBuilder this hook reads; stable across MikroORM 6. */
 interface WriteQueryBuilder {
@@ -55,8 +56,12 @@ export function coverQueryBuilderWrites(): void {
     if (subscribers.length === 0 || !meta || !this.em || !type) return execute.apply(this, args);
     const em = this.em;
     const on = { alias: this.alias, ctx: this.context };
-    const before = type === 'UPDATE' || type === 'DELETE' ? await selectRows(em, meta, this._cond, on) : [];
-    const cascaded = type === 'DELETE' ? await cascadeTags(em, meta, before) : [];
+    // Past the row threshold, `before` is empty: the type-level tags stand in for the rows.
+    const matched = type === 'UPDATE' || type === 'DELETE' ? await rowsOfBulkWrite(em, meta, this._cond, optionOf(subscribers, 'maxRowsPerWrite'), on) : [];
+    const before = matched ?? [];
+    const computation = new TagComputation();
+    let cascaded: string[] = [];
+    if (type === 'DELETE') cascaded = matched ? await computation.run(() => cascadeTags(em, meta, matched, optionOf(subscribers, 'cascadeDepth'))) : bulkCascadeTags(em, meta);
     const result = (await execute.apply(this, args)) as RunResult;
     let after: Row[] = [];
     if (type === 'UPDATE') {
@@ -65,8 +70,8 @@ export function coverQueryBuilderWrites(): void {
     } else if (type === 'INSERT') {
       after = insertedRows(meta, this, result ?? {});
     }
-    const tags = [...tagsOfRows(meta, [...before, ...after]), ...cascaded];
-    await recordWrite(subscribers, this.context, tags, { orm: 'mikro-orm', operation: `qb.${type.toLowerCase()}`, entity: meta.className });
+    const tags = [...computation.run(() => tagsOfRows(meta, [...before, ...after])), ...cascaded];
+    await recordWrite(subscribers, this.context, tags, { orm: 'mikro-orm', operation: `qb.${type.toLowerCase()}`, entity: meta.className }, computation.failures);
     return result;
   };
   proto[HOOKED] = true;

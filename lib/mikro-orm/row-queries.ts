@@ -12,12 +12,17 @@ function driverOf(em: EntityManager): AbstractSqlDriver {
   return em.getDriver() as unknown as AbstractSqlDriver;
 }
 
-/** The rows of `meta` matching `where` (a filter query, or a processed query-builder condition), entity-shaped. */
-export async function selectRows(em: EntityManager, meta: EntityMetadata, where: unknown, on: { alias?: string; ctx?: unknown } = {}): Promise<Row[]> {
+/**
+ * The rows of `meta` matching `where` (a filter query, or a processed query-builder condition),
+ * entity-shaped; at most `on.limit` of them.
+ */
+export async function selectRows(em: EntityManager, meta: EntityMetadata, where: unknown, on: { alias?: string; ctx?: unknown; limit?: number } = {}): Promise<Row[]> {
   const cond = Utils.isPrimaryKey(where) && meta.primaryKeys.length === 1 ? { [meta.primaryKeys[0]]: where } : where;
   const ctx = on.ctx ?? em.getTransactionContext();
   const qb = driverOf(em).createQueryBuilder<object>(meta.className, ctx as never, 'write', false, undefined, on.alias);
-  const rows = (await qb.select('*').where(cond as object).execute('all', true)) as unknown as Row[];
+  qb.select('*').where(cond as object);
+  if (on.limit !== undefined) qb.limit(on.limit);
+  const rows = (await qb.execute('all', true)) as unknown as Row[];
   return rows.map((row) => entityShaped(meta, row));
 }
 
@@ -33,20 +38,49 @@ function cascadingChildren(em: EntityManager, meta: EntityMetadata): Array<[Enti
   return out;
 }
 
+/** Type-level tags of every entity a delete of `meta` rows reaches through cascading foreign keys, at any depth. */
+function reachableTypeTags(em: EntityManager, meta: EntityMetadata, seen = new Set<EntityMetadata>()): string[] {
+  const tags: string[] = [];
+  for (const [child, prop] of cascadingChildren(em, meta)) {
+    if (seen.has(child)) continue;
+    seen.add(child);
+    tags.push(...tagsOfRows(child, []));
+    if (prop.deleteRule?.toLowerCase() === 'cascade') tags.push(...reachableTypeTags(em, child, seen));
+  }
+  for (const prop of meta.props) if (prop.kind === ReferenceKind.MANY_TO_MANY && prop.targetMeta) tags.push(...tagsOfRows(prop.targetMeta, []));
+  return tags;
+}
+
+/** What a delete of rows of `meta` that are not read changes through cascading foreign keys and pivot rows: type-level tags. */
+export function bulkCascadeTags(em: EntityManager, meta: EntityMetadata): string[] {
+  return [...new Set(reachableTypeTags(em, meta))];
+}
+
+/**
+ * The rows a bulk write (update or delete by a condition) changes, read before it runs: `undefined`
+ * when they are more than `maxRows`, found by reading one row past it, never all of them.
+ */
+export async function rowsOfBulkWrite(em: EntityManager, meta: EntityMetadata, where: unknown, maxRows: number, on: { alias?: string; ctx?: unknown } = {}): Promise<Row[] | undefined> {
+  const rows = await selectRows(em, meta, where, { ...on, limit: maxRows + 1 });
+  return rows.length > maxRows ? undefined : rows;
+}
+
 /**
  * Tags of rows the database itself changes when rows of `meta` are deleted: children with an
- * `ON DELETE CASCADE` / `SET NULL` foreign key (and theirs, recursively), and the entities on the
- * other side of many-to-many relations whose pivot rows go with them. Read before the delete.
+ * `ON DELETE CASCADE` / `SET NULL` foreign key (and theirs, `maxDepth` levels down; below that,
+ * the type-level tags of the entities reached), and the entities on the other side of
+ * many-to-many relations whose pivot rows go with them. Read before the delete.
  */
-export async function cascadeTags(em: EntityManager, meta: EntityMetadata, deleted: Row[], depth = 0): Promise<string[]> {
-  if (deleted.length === 0 || depth > 8) return [];
+export async function cascadeTags(em: EntityManager, meta: EntityMetadata, deleted: Row[], maxDepth: number, depth = 0): Promise<string[]> {
+  if (deleted.length === 0) return [];
+  if (depth >= maxDepth) return bulkCascadeTags(em, meta);
   const pks = deleted.map((row) => primaryKeyOf(meta, row));
   const tags = new Set<string>();
   for (const [childMeta, prop] of cascadingChildren(em, meta)) {
     const children = await selectRows(em, childMeta, { [prop.name]: { $in: pks } });
     if (children.length === 0) continue;
     for (const tag of tagsOfRows(childMeta, children)) tags.add(tag);
-    if (prop.deleteRule?.toLowerCase() === 'cascade') for (const tag of await cascadeTags(em, childMeta, children, depth + 1)) tags.add(tag);
+    if (prop.deleteRule?.toLowerCase() === 'cascade') for (const tag of await cascadeTags(em, childMeta, children, maxDepth, depth + 1)) tags.add(tag);
   }
   for (const prop of meta.props) {
     if (prop.kind !== ReferenceKind.MANY_TO_MANY || !prop.targetMeta) continue;

@@ -1,30 +1,17 @@
 import { ChangeSetType, type ChangeSet, ReferenceKind, helper, type Collection, type EntityManager, type EntityMetadata, type EventArgs, type EventSubscriber, type FlushEventArgs, type TransactionEventArgs, type UnitOfWork } from '@mikro-orm/core';
-import { CacheTagsError } from '../core/errors.js';
-import { TagCache } from '../core/tag-cache.js';
-import { addCacheTags, currentScope, describe } from '../core/tracking-scope.js';
+import { addCacheTags, currentScope } from '../core/tracking-scope.js';
 import { tagsFor } from '../decorators/cache-tags.js';
-import { tagsOfChange } from '../orm/index.js';
+import { TagComputation, mergeOrmOptions, resolveOrmOptions, tagsOfChange, type CacheTagsOrmOptions, type ResolvedOrmOptions, type TagFunctionFailure } from '../orm/index.js';
 import { cascadeTags, relatedTags } from './row-queries.js';
 import { entityShaped, holdsForeignKey, tagsOfRows, type Row } from './rows.js';
 import { WriteRecorder, type MikroOrmWriteSource } from './write-recorder.js';
 
 /**
- * Options of {@link CacheTagsSubscriber} and {@link defineCacheTagsConfig}.
+ * Options of {@link CacheTagsSubscriber}, {@link defineCacheTagsConfig} and `installCacheTags`: the
+ * options every ORM integration takes.
  * @public
  */
-export interface CacheTagsSubscriberOptions {
-  /** The cache writes invalidate: an instance, or a name given to `registerTagCache`. Default: the default cache. */
-  cache?: TagCache | string;
-  /**
-   * Tracked loads: an entity that `em.find*` loads inside a cached computation adds its row tags
-   * to that computation, as if it were declared. Default `false`. Only entities loaded with every
-   * column (`fields` not narrowed) count: a partial entity's tags could be wrong. A query that loads
-   * no row learns nothing, so results that can gain rows still declare a list or type-level tag. A
-   * value is stored only when every tag it learned was last invalidated (or first written) more than
-   * the cache's `clockSkewMs` before the computation started; otherwise it is returned, not stored.
-   */
-  trackLoads?: boolean;
-}
+export type CacheTagsSubscriberOptions = CacheTagsOrmOptions;
 
 type ManyToManyUpdate = Collection<object, object>;
 
@@ -69,25 +56,35 @@ export class CacheTagsSubscriber implements EventSubscriber {
   /** @internal */
   readonly recorder: WriteRecorder;
   /** Tags read before the writes of a flush (rows the database changes by itself, links it unlinks wholesale). */
-  private readonly preWrite = new WeakMap<UnitOfWork, string[]>();
-  onLoad?: (args: EventArgs<object>) => void;
+  private readonly preWrite = new WeakMap<UnitOfWork, { tags: string[]; computation: TagComputation }>();
 
+  /** The options in force (defaults applied). */
+  options: ResolvedOrmOptions;
+
+  /** @throws CacheTagsError `E_INVALID_OPTION` naming the option that is wrong. */
   constructor(options: CacheTagsSubscriberOptions = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new CacheTagsError('E_INVALID_OPTION', `CacheTagsSubscriber options must be an object, got ${describe(options)}`);
-    }
-    const { cache, trackLoads } = options;
-    if (cache !== undefined && typeof cache !== 'string' && !(cache instanceof TagCache)) {
-      throw new CacheTagsError('E_INVALID_OPTION', `CacheTagsSubscriber option cache must be a TagCache or the name of a registered one, got ${describe(cache)}`);
-    }
-    this.recorder = new WriteRecorder(cache);
-    // Declared only when wanted: MikroORM skips the onLoad dispatch for subscribers without it.
-    if (trackLoads) this.onLoad = ({ entity, meta }) => {
-      if (currentScope() && fullyLoaded(entity, meta)) addCacheTags(...tagsFor(entity, meta.class as never));
-    };
+    this.options = resolveOrmOptions('CacheTagsSubscriber', options);
+    this.recorder = new WriteRecorder(this.options.cache, this.options.logger);
   }
 
-  async onFlush({ em, uow }: FlushEventArgs): Promise<void> {
+  /** Switches to the options given (checked as by the constructor); options not given keep their current values. */
+  configure(options: CacheTagsOrmOptions, where = 'CacheTagsSubscriber.configure'): void {
+    this.options = mergeOrmOptions(where, this.options, options);
+    this.recorder.cache = this.options.cache;
+    this.recorder.logger = this.options.logger;
+  }
+
+  /** Tracked loads (see {@link CacheTagsOrmOptions.trackLoads}). */
+  onLoad({ entity, meta }: EventArgs<object>): void {
+    if (this.options.trackLoads && currentScope() && fullyLoaded(entity, meta)) addCacheTags(...tagsFor(entity, meta.class as never));
+  }
+
+  async onFlush(args: FlushEventArgs): Promise<void> {
+    const computation = new TagComputation();
+    this.preWrite.set(args.uow, { tags: await computation.run(() => this.tagsBeforeWrite(args)), computation });
+  }
+
+  private async tagsBeforeWrite({ em, uow }: FlushEventArgs): Promise<string[]> {
     const changeSets = uow.getChangeSets();
     const created = new Set(changeSets.filter((cs) => cs.type === ChangeSetType.CREATE).map((cs) => cs.entity));
     const tags: string[] = [];
@@ -108,20 +105,23 @@ export class CacheTagsSubscriber implements EventSubscriber {
       deleted.set(cs.meta, rows);
     }
     // Read now: once deleted, the entity's snapshot is gone.
-    for (const [meta, rows] of deleted) tags.push(...tagsOfRows(meta, rows), ...(await cascadeTags(em, meta, rows)));
-    this.preWrite.set(uow, tags);
+    for (const [meta, rows] of deleted) tags.push(...tagsOfRows(meta, rows), ...(await cascadeTags(em, meta, rows, this.options.cascadeDepth)));
+    return tags;
   }
 
   async afterFlush({ em, uow }: FlushEventArgs): Promise<void> {
-    const tags = new Set(this.preWrite.get(uow));
+    const { tags: preWrite = [], computation = new TagComputation() } = this.preWrite.get(uow) ?? {};
     this.preWrite.delete(uow);
-    for (const cs of uow.getChangeSets()) {
-      if (cs.type === ChangeSetType.DELETE) continue;
-      const old = cs.type === ChangeSetType.CREATE ? undefined : oldRow(cs);
-      const before = old && entityShaped(cs.meta, old);
-      for (const tag of tagsOfChange(cs.meta.class, before, cs.entity as Row)) tags.add(tag);
-    }
-    await this.recorder.record(transactionOf(em), [...tags], { orm: 'mikro-orm', operation: 'flush' });
+    const tags = new Set(preWrite);
+    computation.run(() => {
+      for (const cs of uow.getChangeSets()) {
+        if (cs.type === ChangeSetType.DELETE) continue;
+        const old = cs.type === ChangeSetType.CREATE ? undefined : oldRow(cs);
+        const before = old && entityShaped(cs.meta, old);
+        for (const tag of tagsOfChange(cs.meta.class, before, cs.entity as Row)) tags.add(tag);
+      }
+    });
+    await this.recorder.record(transactionOf(em), [...tags], { orm: 'mikro-orm', operation: 'flush' }, computation.failures);
   }
 
   async afterTransactionCommit({ transaction }: TransactionEventArgs): Promise<void> {
@@ -145,6 +145,17 @@ export function subscribersOf(em: EntityManager | undefined): CacheTagsSubscribe
 }
 
 /** Hands the tags of one write to every cache-tags subscriber of its ORM. */
-export async function recordWrite(subscribers: CacheTagsSubscriber[], trx: object | undefined, tags: string[], source: MikroOrmWriteSource): Promise<void> {
-  await Promise.all(subscribers.map((s) => s.recorder.record(trx, tags, source)));
+export async function recordWrite(
+  subscribers: CacheTagsSubscriber[],
+  trx: object | undefined,
+  tags: string[],
+  source: MikroOrmWriteSource,
+  failures: readonly TagFunctionFailure[] = [],
+): Promise<void> {
+  await Promise.all(subscribers.map((s) => s.recorder.record(trx, tags, source, failures)));
+}
+
+/** The option of the subscribers of one write that the write follows: the strictest one wins. */
+export function optionOf(subscribers: CacheTagsSubscriber[], name: 'cascadeDepth' | 'maxRowsPerWrite'): number {
+  return name === 'cascadeDepth' ? Math.max(...subscribers.map((s) => s.options.cascadeDepth)) : Math.min(...subscribers.map((s) => s.options.maxRowsPerWrite));
 }

@@ -1,7 +1,7 @@
-import { WriteInvalidator } from '../orm/index.js';
+import { WriteInvalidator, type TagFunctionFailure, type WriteFailures } from '../orm/index.js';
 
 /** What an `invalidate` event's `source` says about a MikroORM write. */
-export interface MikroOrmWriteSource {
+export interface MikroOrmWriteSource extends WriteFailures {
   orm: 'mikro-orm';
   /** The write that caused it: `flush`, `nativeUpdate`, `qb.update`, `execute`, `commit`, `rollback`, ... */
   operation: string;
@@ -30,8 +30,8 @@ export function rootTransaction(trx: object): object {
 /** Buffers per root transaction: a savepoint's writes end with its outermost transaction. */
 export class WriteRecorder extends WriteInvalidator<object, MikroOrmWriteSource> {
   /** Records the tags of a write made in `trx` (a savepoint or a root transaction), or outside any. */
-  override record(trx: object | undefined, tags: readonly string[], source: MikroOrmWriteSource): Promise<void> {
-    return super.record(trx && rootTransaction(trx), tags, source);
+  override record(trx: object | undefined, tags: readonly string[], source: MikroOrmWriteSource, failures?: readonly TagFunctionFailure[]): Promise<void> {
+    return super.record(trx && rootTransaction(trx), tags, source, failures);
   }
 
   /** Bumps what the transaction buffered; called when a root transaction commits or rolls back. */

@@ -1,4 +1,5 @@
-import { hasCacheTags, tagForType, tagsFor } from '../decorators/cache-tags.js';
+import { hasCacheTags, tagForType } from '../decorators/cache-tags.js';
+import { rowTagsOrNone } from './tag-failures.js';
 
 type Row = Record<string, unknown>;
 
@@ -22,7 +23,7 @@ export function typeTagsOf(cls: Function): string[] {
 export function tagsOfChange(cls: Function, before: Row | undefined, after: Row | undefined): string[] {
   const tags = new Set(typeTagsOf(cls));
   for (const row of [before, after]) {
-    if (row) for (const tag of tagsFor(row, cls as any)) tags.add(tag);
+    if (row) for (const tag of rowTagsOrNone(cls, row)) tags.add(tag);
   }
   return [...tags];
 }

@@ -1,29 +1,44 @@
-import { resolveTagCache, type TagCache } from '../core/index.js';
+import { resolveTagCache, type CacheTagsLogger, type TagCache } from '../core/index.js';
+import type { TagFunctionFailure } from './tag-failures.js';
 
 interface Buffered<Source> {
   tags: Set<string>;
   writes: Source[];
 }
 
+/** What every integration's write source may carry besides its own fields. */
+export interface WriteFailures {
+  /** Tag functions that failed for rows of this write: those rows were invalidated by their type-level tags only. */
+  tagFunctionFailures?: TagFunctionFailure[];
+}
+
 /**
  * Turns the tags of ORM writes into invalidations: at once for a write outside a transaction,
- * else buffered under the transaction and invalidated once when it ends (commit or rollback:
- * DESIGN.md invariant 5). The buffer is keyed by the object that identifies the transaction and
- * weakly held, so a transaction dropped without an end event takes its buffer with it. Not
- * TypeORM's `queryRunner.data`, which `save(..., { data })` swaps (shared/notes/orm-events.md §1).
+ * else buffered under the transaction and invalidated once when it ends (commit or rollback,
+ * docs/orm-contract.md, "Transactions"). The buffer is keyed by the object that identifies the
+ * transaction and weakly held, so a transaction dropped without an end event takes its buffer
+ * with it. Not TypeORM's `queryRunner.data`, which `save(..., { data })` swaps.
  */
-export class WriteInvalidator<Transaction extends object, Source> {
+export class WriteInvalidator<Transaction extends object, Source extends WriteFailures> {
   private readonly buffers = new WeakMap<Transaction, Buffered<Source>>();
 
   /** `cache`: an instance, a registered name, or the default cache (looked up at each write). */
-  constructor(public cache: TagCache | string | undefined) {}
+  constructor(
+    public cache: TagCache | string | undefined,
+    public logger?: CacheTagsLogger,
+  ) {}
 
   resolveCache(): TagCache {
     return resolveTagCache(this.cache);
   }
 
-  /** Invalidates `tags` now when `transaction` is undefined, else when it ends. */
-  async record(transaction: Transaction | undefined, tags: readonly string[], source: Source): Promise<void> {
+  /**
+   * Invalidates `tags` now when `transaction` is undefined, else when it ends. `failures` (tag
+   * functions that threw for rows of this write) are reported now, at `error` level, and travel
+   * with the write's `source`; the write itself goes on.
+   */
+  async record(transaction: Transaction | undefined, tags: readonly string[], source: Source, failures: readonly TagFunctionFailure[] = []): Promise<void> {
+    if (failures.length > 0) source = this.reportFailures(source, failures);
     if (tags.length === 0) return;
     if (!transaction) {
       await this.resolveCache().invalidateTags([...tags], source);
@@ -35,10 +50,24 @@ export class WriteInvalidator<Transaction extends object, Source> {
     buffer.writes.push(source);
   }
 
-  /** Invalidates once what `transaction` buffered; `source` describes the end from its writes. */
-  async end(transaction: Transaction, source: (writes: Source[]) => unknown): Promise<void> {
+  /**
+   * Invalidates once what `transaction` buffered; `source` describes the end from its writes, and
+   * carries the tag-function failures of all of them.
+   */
+  async end(transaction: Transaction, source: (writes: Source[]) => object): Promise<void> {
     const buffer = this.buffers.get(transaction);
     this.buffers.delete(transaction);
-    if (buffer && buffer.tags.size > 0) await this.resolveCache().invalidateTags([...buffer.tags], source(buffer.writes));
+    if (!buffer || buffer.tags.size === 0) return;
+    const failures = buffer.writes.flatMap((write) => write.tagFunctionFailures ?? []);
+    const end = failures.length > 0 ? { ...source(buffer.writes), tagFunctionFailures: failures } : source(buffer.writes);
+    await this.resolveCache().invalidateTags([...buffer.tags], end);
+  }
+
+  private reportFailures(source: Source, failures: readonly TagFunctionFailure[]): Source {
+    const log = this.logger?.error?.bind(this.logger) ?? this.logger?.warn.bind(this.logger);
+    for (const failure of failures) {
+      log?.(`cache-tags: the @CacheTags function of ${failure.entity} failed during a write; its rows were invalidated by the type-level tag "${failure.entity}" only`, failure.error);
+    }
+    return { ...source, tagFunctionFailures: [...(source.tagFunctionFailures ?? []), ...failures] };
   }
 }

@@ -2,9 +2,6 @@ import type { DataSource, EntityMetadata, QueryRunner } from 'typeorm';
 import { tagsOfChange, typeTagsOf } from '../orm/index.js';
 import { keyOf, rowsByKeys, type Row } from './rows.js';
 
-/** How deep database-level `ON DELETE CASCADE` chains are followed from a deleted row. */
-const MAX_CASCADE_DEPTH = 4;
-
 /** The type-level tags of the entity behind `metadata` (an EntitySchema entity: its name). */
 export function metadataTypeTags(metadata: EntityMetadata): string[] {
   if (metadata.isJunction) return junctionSides(metadata).flatMap((side) => metadataTypeTags(side.metadata));
@@ -41,31 +38,55 @@ export async function junctionTags(dataSource: DataSource, queryRunner: QueryRun
   return [...tags];
 }
 
+/** The entities whose rows a delete of `metadata` rows deletes or detaches through foreign keys, with those keys. */
+function dependents(dataSource: DataSource, metadata: EntityMetadata) {
+  return dataSource.entityMetadatas.flatMap((child) =>
+    child.foreignKeys.filter((fk) => fk.referencedEntityMetadata === metadata && (fk.onDelete === 'CASCADE' || fk.onDelete === 'SET NULL')).map((fk) => ({ child, fk })),
+  );
+}
+
+/** Type-level tags of every entity a delete of `metadata` rows reaches through cascading foreign keys, at any depth. */
+function reachableTypeTags(dataSource: DataSource, metadata: EntityMetadata, seen = new Set<EntityMetadata>()): string[] {
+  const tags: string[] = [];
+  for (const { child, fk } of dependents(dataSource, metadata)) {
+    if (seen.has(child)) continue;
+    seen.add(child);
+    tags.push(...metadataTypeTags(child));
+    if (fk.onDelete === 'CASCADE') tags.push(...reachableTypeTags(dataSource, child, seen));
+  }
+  return tags;
+}
+
+/** What a delete of rows of `metadata` that are not read changes through cascading foreign keys: the type-level tags of every entity reached. */
+export function bulkCascadeTags(dataSource: DataSource, metadata: EntityMetadata): string[] {
+  return [...new Set(reachableTypeTags(dataSource, metadata))];
+}
+
 /**
  * What the database changes by itself when `rows` of `metadata` are deleted: rows that an
- * `ON DELETE CASCADE` foreign key deletes (followed down a few levels) or `SET NULL` detaches, and
- * junction rows (both sides). Read before the delete, on the deleting query runner.
+ * `ON DELETE CASCADE` foreign key deletes (followed `maxDepth` levels down; below that, the
+ * type-level tags of the entities reached) or `SET NULL` detaches, and junction rows (both sides).
+ * Read before the delete, on the deleting query runner.
  */
 export async function cascadeTags(
   dataSource: DataSource,
   queryRunner: QueryRunner | undefined,
   metadata: EntityMetadata,
   rows: readonly Row[],
+  maxDepth: number,
   depth = 0,
 ): Promise<string[]> {
+  if (rows.length === 0) return [];
+  if (depth >= maxDepth) return bulkCascadeTags(dataSource, metadata);
   const tags = new Set<string>();
-  if (rows.length === 0 || depth > MAX_CASCADE_DEPTH) return [];
-  for (const child of dataSource.entityMetadatas) {
-    for (const fk of child.foreignKeys) {
-      if (fk.referencedEntityMetadata !== metadata || (fk.onDelete !== 'CASCADE' && fk.onDelete !== 'SET NULL')) continue;
-      const keys = rows.map((row) => keyOf(fk.referencedColumns, row));
-      const children = await rowsByKeys(dataSource, queryRunner, child, fk.columns, keys);
-      if (children.length === 0) continue;
-      const found = child.isJunction ? await junctionTags(dataSource, queryRunner, child, children) : rowTags(child, children);
-      for (const tag of found) tags.add(tag);
-      if (fk.onDelete === 'CASCADE' && !child.isJunction) {
-        for (const tag of await cascadeTags(dataSource, queryRunner, child, children, depth + 1)) tags.add(tag);
-      }
+  for (const { child, fk } of dependents(dataSource, metadata)) {
+    const keys = rows.map((row) => keyOf(fk.referencedColumns, row));
+    const children = await rowsByKeys(dataSource, queryRunner, child, fk.columns, keys);
+    if (children.length === 0) continue;
+    const found = child.isJunction ? await junctionTags(dataSource, queryRunner, child, children) : rowTags(child, children);
+    for (const tag of found) tags.add(tag);
+    if (fk.onDelete === 'CASCADE' && !child.isJunction) {
+      for (const tag of await cascadeTags(dataSource, queryRunner, child, children, maxDepth, depth + 1)) tags.add(tag);
     }
   }
   return [...tags];

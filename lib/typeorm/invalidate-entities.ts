@@ -1,7 +1,9 @@
 import { EntityManager, type DataSource, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { CacheTagsError } from '../core/index.js';
+import { describe } from '../core/tracking-scope.js';
+import { checkInvalidateArguments, collectTagFailures, notInstalled, unknownEntity } from '../orm/index.js';
+import { findCacheTagsSubscriber, isDataSource } from './install.js';
 import { metadataTypeTags, rowTags } from './entity-tags.js';
-import { findCacheTagsSubscriber } from './install.js';
 import { entityRow, keyOf, rowsByKeys } from './rows.js';
 
 /**
@@ -12,8 +14,9 @@ import { entityRow, keyOf, rowsByKeys } from './rows.js';
  *
  * Pass the transaction's `EntityManager` inside a transaction: the rows are read in it and the
  * invalidation waits for its end, like every other write's.
+ * The same shape as MikroORM's (docs/orm-contract.md).
  * @returns the tags invalidated (or buffered).
- * @throws CacheTagsError `E_INVALID_OPTION` when cache-tags is not installed on the DataSource.
+ * @throws CacheTagsError `E_INVALID_OPTION` when cache-tags is not installed on the DataSource, or an argument is wrong.
  * @public
  */
 export async function invalidateEntities<T extends ObjectLiteral>(
@@ -21,12 +24,19 @@ export async function invalidateEntities<T extends ObjectLiteral>(
   entity: EntityTarget<T>,
   ids?: readonly unknown[],
 ): Promise<string[]> {
+  checkInvalidateArguments(entity, ids);
+  return collectTagFailures(() => invalidate(dataSourceOrManager, entity, ids));
+}
+
+async function invalidate<T extends ObjectLiteral>(dataSourceOrManager: DataSource | EntityManager, entity: EntityTarget<T>, ids: readonly unknown[] | undefined): Promise<string[]> {
   const manager = dataSourceOrManager instanceof EntityManager ? dataSourceOrManager : undefined;
   const dataSource: DataSource = manager ? ((manager as { dataSource?: DataSource }).dataSource ?? manager.connection) : (dataSourceOrManager as DataSource);
-  const subscriber = findCacheTagsSubscriber(dataSource);
-  if (!subscriber) {
-    throw new CacheTagsError('E_INVALID_OPTION', 'invalidateEntities: cache-tags is not installed on this DataSource; call installCacheTags(dataSource, { cache }) first');
+  if (!isDataSource(dataSource)) {
+    throw new CacheTagsError('E_INVALID_OPTION', `invalidateEntities: the first argument must be a TypeORM DataSource or EntityManager, got ${describe(dataSourceOrManager)}`);
   }
+  const subscriber = findCacheTagsSubscriber(dataSource);
+  if (!subscriber) throw notInstalled('DataSource');
+  if (!dataSource.hasMetadata(entity)) throw unknownEntity(entity);
   const metadata = dataSource.getMetadata(entity);
   const tags = new Set(metadataTypeTags(metadata));
   if (ids && ids.length > 0) {

@@ -1,11 +1,11 @@
 import type { QueryRunner } from 'typeorm';
-import { WriteInvalidator } from '../orm/index.js';
+import { WriteInvalidator, takeTagFailures, type WriteFailures } from '../orm/index.js';
 
 /**
  * The write that caused an invalidation, as the `invalidate` event's `source` reports it.
  * @public
  */
-export interface TypeOrmWriteSource {
+export interface TypeOrmWriteSource extends WriteFailures {
   orm: 'typeorm';
   /** `insert`, `update`, `remove`, `soft-remove`, `recover`, `upsert`, `relation`, `raw-sql`, or at a transaction's end `commit` / `rollback`. */
   operation: string;
@@ -19,7 +19,8 @@ export interface TypeOrmWriteSource {
 export class Invalidator extends WriteInvalidator<QueryRunner, TypeOrmWriteSource> {
   /** Records the tags of a write made through `queryRunner`. */
   override record(queryRunner: QueryRunner | undefined, tags: readonly string[], source: TypeOrmWriteSource): Promise<void> {
-    return super.record(queryRunner?.isTransactionActive ? queryRunner : undefined, tags, source);
+    // Tag functions that failed in this statement's or persist's hooks so far are reported with it.
+    return super.record(queryRunner?.isTransactionActive ? queryRunner : undefined, tags, source, takeTagFailures());
   }
 
   /** Called by every transaction end; only the outermost one (no savepoint left) flushes. */

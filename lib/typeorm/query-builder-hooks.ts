@@ -1,8 +1,9 @@
 import { DeleteQueryBuilder, EntityManager, InsertQueryBuilder, SelectQueryBuilder, UpdateQueryBuilder, type DataSource, type EntityMetadata, type QueryRunner } from 'typeorm';
 import { SoftDeleteQueryBuilder } from 'typeorm/query-builder/SoftDeleteQueryBuilder.js';
-import { cascadeTags } from './entity-tags.js';
+import { collectTagFailures, type ResolvedOrmOptions } from '../orm/index.js';
+import { bulkCascadeTags, cascadeTags } from './entity-tags.js';
 import { keyOf, rowsByKeys, selectRows, type Row } from './rows.js';
-import { SUBSCRIBER_BRAND, persistContext, statementContext, type StatementWrite } from './write-context.js';
+import { SUBSCRIBER_BRAND, asOrmStatement, losesQueryContext, persistContext, statementContext, type BrandedSubscriber, type StatementWrite } from './write-context.js';
 
 /*
  * TypeORM hands bulk-write hooks no WHERE and no ids, so the write query builders' `execute` is
@@ -20,9 +21,9 @@ type WriteBuilder = (UpdateQueryBuilder<any> | DeleteQueryBuilder<any> | SoftDel
   connection: DataSource;
 };
 
-/** Whether cache-tags is installed on the DataSource (per copy of this module: see {@link SUBSCRIBER_BRAND}). */
-function hasCacheTagsSubscriber(dataSource: DataSource | undefined): boolean {
-  return !!dataSource?.subscribers?.some((s) => (s as Record<symbol, unknown>)[SUBSCRIBER_BRAND] === true);
+/** The cache-tags subscriber of the DataSource (per copy of this module: see {@link SUBSCRIBER_BRAND}). */
+function brandedSubscriber(dataSource: DataSource | undefined): BrandedSubscriber | undefined {
+  return dataSource?.subscribers?.find((s) => (s as Record<symbol, unknown>)[SUBSCRIBER_BRAND] === true) as BrandedSubscriber | undefined;
 }
 
 /** The query runner the builder was given (a transaction's), if any. */
@@ -35,12 +36,16 @@ function mainMetadata(qb: WriteBuilder): EntityMetadata | undefined {
   return alias?.hasMetadata ? alias.metadata : undefined;
 }
 
-/** A SELECT of the rows that `qb`'s WHERE matches, on `qb`'s query runner (shared/notes/orm-events.md §3). */
-function rowsMatching(qb: WriteBuilder, metadata: EntityMetadata): Promise<Row[]> {
+/**
+ * A SELECT of the rows that `qb`'s WHERE matches, on `qb`'s query runner, at most `limit` of
+ * them (a bulk write is told apart by reading one row past its threshold, never all of them).
+ */
+function rowsMatching(qb: WriteBuilder, metadata: EntityMetadata, limit?: number): Promise<Row[]> {
   const select = new SelectQueryBuilder<any>(qb as any);
   select.expressionMap.queryType = 'select';
   select.expressionMap.valuesSet = undefined;
   select.expressionMap.returning = '';
+  if (limit !== undefined) select.limit(limit);
   return selectRows(select, metadata);
 }
 
@@ -60,7 +65,7 @@ function writeKind(qb: WriteBuilder): StatementWrite['kind'] | undefined {
 }
 
 /** Reads what a listened-to write will change, before it runs. */
-async function preRead(qb: WriteBuilder, metadata: EntityMetadata): Promise<StatementWrite | undefined> {
+async function preRead(qb: WriteBuilder, metadata: EntityMetadata, options: ResolvedOrmOptions): Promise<StatementWrite | undefined> {
   const map = qb.expressionMap;
   if (map.queryType === 'insert') {
     if (!map.onUpdate) return undefined;
@@ -73,35 +78,46 @@ async function preRead(qb: WriteBuilder, metadata: EntityMetadata): Promise<Stat
   }
   const kind = writeKind(qb);
   if (!kind) return undefined;
-  const oldRows = await rowsMatching(qb, metadata);
-  const dependentTags = kind === 'delete' && !metadata.isJunction ? await cascadeTags(qb.connection, runnerOf(qb), metadata, oldRows) : [];
-  return { kind, metadata, valuesSet: map.valuesSet, oldRows, dependentTags };
+  const matched = await rowsMatching(qb, metadata, options.maxRowsPerWrite + 1);
+  if (matched.length > options.maxRowsPerWrite) {
+    // A bulk write: the type-level tags stand in for its rows (and for the rows its cascades reach).
+    return { kind, metadata, valuesSet: map.valuesSet, oldRows: [], dependentTags: kind === 'delete' ? bulkCascadeTags(qb.connection, metadata) : [] };
+  }
+  const dependentTags = kind === 'delete' && !metadata.isJunction ? await cascadeTags(qb.connection, runnerOf(qb), metadata, matched, options.cascadeDepth) : [];
+  return { kind, metadata, valuesSet: map.valuesSet, oldRows: matched, dependentTags };
 }
 
 function wrapExecute(proto: { execute: (...args: any[]) => Promise<unknown> }): void {
   const original = proto.execute;
-  proto.execute = async function execute(this: WriteBuilder, ...args: unknown[]) {
+  proto.execute = function execute(this: WriteBuilder, ...args: unknown[]) {
     const metadata = mainMetadata(this);
-    if (!metadata || !hasCacheTagsSubscriber(this.connection)) return statementContext.run({}, () => original.apply(this, args));
-    if (this.expressionMap.callListeners) {
-      const write = await preRead(this, metadata);
-      return statementContext.run({ write }, () => original.apply(this, args));
-    }
-    const persist = persistContext.getStore();
-    if (persist && this.expressionMap.queryType === 'update' && this.expressionMap.whereEntities.length === 0 && !metadata.isJunction) {
-      // TypeORM updates orphaned children with listeners off and hands their hook no entity or id.
-      persist.detached.push({ metadata, rows: await rowsMatching(this, metadata) });
-    }
-    return statementContext.run({}, () => original.apply(this, args));
+    const subscriber = metadata && brandedSubscriber(this.connection);
+    if (!metadata || !subscriber) return statementContext.run({}, () => original.apply(this, args));
+    const run = () => collectTagFailures(() => executeCovered(this, metadata, subscriber.options, original, args));
+    return losesQueryContext(this.connection.driver.options.type) ? asOrmStatement(this.getQueryAndParameters()[0], run) : run();
   };
+}
+
+/** Runs a write statement of a DataSource with cache-tags, with what its after-hook needs. */
+async function executeCovered(qb: WriteBuilder, metadata: EntityMetadata, options: ResolvedOrmOptions, original: (...args: any[]) => Promise<unknown>, args: unknown[]): Promise<unknown> {
+  if (qb.expressionMap.callListeners) {
+    const write = await preRead(qb, metadata, options);
+    return statementContext.run({ write }, () => original.apply(qb, args));
+  }
+  const persist = persistContext.getStore();
+  if (persist && qb.expressionMap.queryType === 'update' && qb.expressionMap.whereEntities.length === 0 && !metadata.isJunction) {
+    // TypeORM updates orphaned children with listeners off and hands their hook no entity or id.
+    persist.detached.push({ metadata, rows: await rowsMatching(qb, metadata) });
+  }
+  return statementContext.run({}, () => original.apply(qb, args));
 }
 
 function wrapPersist(proto: Record<string, unknown>, method: string): void {
   const original = proto[method] as (...args: unknown[]) => Promise<unknown>;
   proto[method] = function persist(this: EntityManager, ...args: unknown[]) {
     const dataSource = (this as { dataSource?: DataSource }).dataSource ?? this.connection;
-    if (!hasCacheTagsSubscriber(dataSource)) return original.apply(this, args);
-    return persistContext.run({ detached: [] }, () => original.apply(this, args));
+    if (!brandedSubscriber(dataSource)) return original.apply(this, args);
+    return collectTagFailures(() => persistContext.run({ detached: [] }, () => original.apply(this, args)));
   };
 }
 

@@ -17,21 +17,18 @@ import {
 import { addCacheTags, type TagCache } from '../core/index.js';
 import { currentScope } from '../core/tracking-scope.js';
 import { hasCacheTags, tagsFor } from '../decorators/cache-tags.js';
-import { isWrittenTable, writeTargetTable } from '../orm/index.js';
+import { isWrittenTable, mergeOrmOptions, resolveOrmOptions, writeTargetTable, type CacheTagsOrmOptions, type ResolvedOrmOptions } from '../orm/index.js';
 import { cascadeTags, junctionTags, metadataTypeTags, rowTags } from './entity-tags.js';
 import { Invalidator, type TypeOrmWriteSource } from './invalidator.js';
 import { installQueryBuilderHooks } from './query-builder-hooks.js';
 import { entityRow, keyOf, reselect, rowsByKeys, type Row } from './rows.js';
-import { SUBSCRIBER_BRAND, persistContext, statementContext, takeDetachedRows, takeStatementWrite } from './write-context.js';
+import { SUBSCRIBER_BRAND, isOrmStatement, persistContext, statementContext, takeDetachedRows, takeStatementWrite } from './write-context.js';
 
 /**
- * Options of {@link CacheTagsSubscriber}.
+ * Options of {@link CacheTagsSubscriber}: the options every ORM integration takes.
  * @public
  */
-export interface CacheTagsSubscriberOptions {
-  /** The cache to invalidate: an instance or the name given to `registerTagCache`. Default: the default cache. */
-  cache?: TagCache | string;
-}
+export type CacheTagsSubscriberOptions = CacheTagsOrmOptions;
 
 type ChangeEvent = { queryRunner: QueryRunner; metadata: EntityMetadata };
 
@@ -72,9 +69,21 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
   /** How the query-builder hooks recognise a DataSource with cache-tags installed. */
   readonly [SUBSCRIBER_BRAND] = true;
 
+  /** The options in force (defaults applied). */
+  options: ResolvedOrmOptions;
+
+  /** @throws CacheTagsError `E_INVALID_OPTION` naming the option that is wrong. */
   constructor(options: CacheTagsSubscriberOptions = {}) {
-    this.invalidator = new Invalidator(options.cache);
+    this.options = resolveOrmOptions('CacheTagsSubscriber', options);
+    this.invalidator = new Invalidator(this.options.cache, this.options.logger);
     installQueryBuilderHooks();
+  }
+
+  /** Switches to the options given (checked as by the constructor); options not given keep their current values. */
+  configure(options: CacheTagsOrmOptions, where = 'CacheTagsSubscriber.configure'): void {
+    this.options = mergeOrmOptions(where, this.options, options);
+    this.invalidator.cache = this.options.cache;
+    this.invalidator.logger = this.options.logger;
   }
 
   /** The cache this subscriber invalidates. */
@@ -164,7 +173,7 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
     const { metadata } = event;
     const stored = await this.oldRows(event);
     const rows = stored.length ? stored : [entityRow(metadata, event.entity)];
-    const cascaded = await cascadeTags(dataSourceOf(event.queryRunner), event.queryRunner, metadata, stored);
+    const cascaded = await cascadeTags(dataSourceOf(event.queryRunner), event.queryRunner, metadata, stored, this.options.cascadeDepth);
     this.stash(event, [...rowTags(metadata, rows), ...cascaded]);
   }
 
@@ -225,7 +234,7 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
 
   /** Raw SQL reaches no entity hook: a write statement invalidates the type-level tags of its target table. */
   async afterQuery(event: AfterQueryEvent): Promise<void> {
-    if (!event.success || statementContext.getStore()) return;
+    if (!event.success || statementContext.getStore() || isOrmStatement(event.query)) return;
     const target = writeTargetTable(event.query);
     if (!target) return;
     const written = dataSourceOf(event.queryRunner).entityMetadatas.filter((m) => isWrittenTable(target, m.tableName, m.schema));
@@ -239,7 +248,7 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
    * loaded, or an FK column declared): the tags of a partial entity would be wrong.
    */
   afterLoad(entity: unknown, event?: LoadEvent<any>): void {
-    if (!currentScope() || persistContext.getStore() || !event?.metadata) return;
+    if (!this.options.trackLoads || !currentScope() || persistContext.getStore() || !event?.metadata) return;
     const { metadata } = event;
     const target = metadata.target;
     if (typeof target !== 'function' || !(entity instanceof target) || !hasCacheTags(target)) return;

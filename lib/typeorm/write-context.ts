@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntityMetadata } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
+import type { ResolvedOrmOptions } from '../orm/index.js';
 import type { Row } from './rows.js';
 
 /**
@@ -35,6 +36,12 @@ export interface PersistContext {
 /** Marks the subscriber instances of this copy of the module. */
 export const SUBSCRIBER_BRAND = Symbol('cache-tags typeorm subscriber');
 
+/** What the query-builder hooks read of a branded subscriber. */
+export interface BrandedSubscriber {
+  readonly [SUBSCRIBER_BRAND]: true;
+  readonly options: ResolvedOrmOptions;
+}
+
 export const statementContext = new AsyncLocalStorage<StatementContext>();
 export const persistContext = new AsyncLocalStorage<PersistContext>();
 
@@ -53,4 +60,34 @@ export function takeDetachedRows(metadata: EntityMetadata): Row[] {
   const rows = persist.detached.filter((d) => d.metadata === metadata).flatMap((d) => d.rows);
   persist.detached = persist.detached.filter((d) => d.metadata !== metadata);
   return rows;
+}
+
+/*
+ * The mysql2 driver reports a statement's afterQuery from its socket callback, outside the async
+ * context of the query builder that ran it, so `statementContext` cannot tell an ORM statement from
+ * raw SQL there. The SQL text of the ORM statements in flight can: a raw statement that repeats an
+ * in-flight ORM statement word for word writes the same table that statement already invalidates.
+ */
+const inFlight = new Map<string, number>();
+
+/** Whether the driver of `type` reports afterQuery outside the caller's async context. */
+export function losesQueryContext(type: string): boolean {
+  return type === 'mysql' || type === 'mariadb' || type === 'aurora-mysql';
+}
+
+/** Runs `statement`, marking `sql` as an ORM statement while it runs. */
+export async function asOrmStatement<T>(sql: string, statement: () => Promise<T>): Promise<T> {
+  inFlight.set(sql, (inFlight.get(sql) ?? 0) + 1);
+  try {
+    return await statement();
+  } finally {
+    const left = inFlight.get(sql)! - 1;
+    if (left === 0) inFlight.delete(sql);
+    else inFlight.set(sql, left);
+  }
+}
+
+/** Whether `sql` is the text of an ORM statement running now. */
+export function isOrmStatement(sql: string): boolean {
+  return inFlight.has(sql);
 }

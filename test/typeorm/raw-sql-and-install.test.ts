@@ -27,7 +27,7 @@ for (const db of databaseCases) {
       const junction = h.dataSource.getMetadata(Photo).manyToManyRelations[0].junctionEntityMetadata!.tableName;
       const before = await h.probe.versions(['Photo', 'Tag']);
       await h.dataSource.transaction(async (m) => {
-        await m.query(`DELETE FROM ${junction} WHERE "photoId" = ${s.p1.id}`);
+        await m.query(`DELETE FROM ${junction} WHERE ${db.quote('photoId')} = ${s.p1.id}`);
         assert.deepEqual(await h.probe.versions(['Photo', 'Tag']), before);
       });
       const after = await h.probe.versions(['Photo', 'Tag']);
@@ -36,7 +36,7 @@ for (const db of databaseCases) {
 
     it('invalidateEntities: row tags of the given ids (as stored now) and the type tag', async () => {
       const s = await seed(h.dataSource);
-      await h.dataSource.query(`UPDATE ${photoTable()} SET "userId" = ${s.u2.id} WHERE id = ${s.p1.id}`);
+      await h.dataSource.query(`UPDATE ${photoTable()} SET ${db.quote('userId')} = ${s.u2.id} WHERE id = ${s.p1.id}`);
       const tags = await h.probe.expect(() => invalidateEntities(h.dataSource, Photo, [s.p1.id]), {
         changed: [`Photo_${s.p1.id}`, `User_${s.u2.id}_photos`, 'Photo'],
         unchanged: [`Photo_${s.p2.id}`],

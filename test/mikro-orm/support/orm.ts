@@ -1,14 +1,16 @@
 import { MikroORM, type Options } from '@mikro-orm/core';
+import { MySqlDriver } from '@mikro-orm/mysql';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { BetterSqliteDriver as SqliteDriver } from '@mikro-orm/better-sqlite';
 import { defineCacheTagsConfig, type CacheTagsSubscriberOptions } from '../../../lib/mikro-orm/index.js';
+import { scratchMariaDbDatabase } from '../../support/mariadb.js';
 import { scratchPostgresDatabase } from '../../support/postgres.js';
-import { POSTGRES, needs } from '../../support/servers.js';
+import { MARIADB, POSTGRES, needs } from '../../support/servers.js';
 import { entities } from './model.js';
 
-/** A database the suites run against: SQLite in memory, and a throw-away PostgreSQL database. */
+/** A database the suites run against: SQLite in memory, and throw-away PostgreSQL and MariaDB databases. */
 export interface DatabaseCase {
-  name: 'sqlite' | 'postgres';
+  name: 'sqlite' | 'postgres' | 'mariadb';
   skip: string | false;
   /** Base MikroORM options for a fresh database; `drop` removes it. */
   create(): Promise<{ options: Options; drop: () => Promise<void> }>;
@@ -27,6 +29,17 @@ export const databaseCases: DatabaseCase[] = [
       const { database: dbName, drop } = await scratchPostgresDatabase('ct_mikro');
       return {
         options: { driver: PostgreSqlDriver, dbName, host: POSTGRES.host, port: POSTGRES.port, user: POSTGRES.username, entities },
+        drop,
+      };
+    },
+  },
+  {
+    name: 'mariadb',
+    ...needs('mariadb'),
+    create: async () => {
+      const { database: dbName, drop } = await scratchMariaDbDatabase('ct_mikro');
+      return {
+        options: { driver: MySqlDriver, dbName, host: MARIADB.host, port: MARIADB.port, user: MARIADB.username, password: MARIADB.password, entities },
         drop,
       };
     },

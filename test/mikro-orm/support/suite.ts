@@ -28,7 +28,9 @@ export interface OrmSuiteOptions {
 export function ormSuite(db: DatabaseCase, store: StoreCase, options: OrmSuiteOptions = {}): OrmSuite {
   const suite = {} as OrmSuite;
   let close: (() => Promise<void>) | undefined;
-  before(async () => ({ orm: suite.orm, close } = await openOrm(db, options.subscriber, options.orm)));
+  // These suites count hits of declared tags; tracked loads (on by default) have their own suite.
+  const subscriber = { trackLoads: false, ...options.subscriber };
+  before(async () => ({ orm: suite.orm, close } = await openOrm(db, subscriber, options.orm)));
   beforeEach(async () => {
     suite.cache = store.make(options.cache);
     setDefaultTagCache(suite.cache);

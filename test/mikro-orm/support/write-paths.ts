@@ -151,7 +151,7 @@ export const writePaths: WritePath[] = [
     reads: [photosOfBlue],
     write: async (_, em) => {
       await em.getConnection().execute('delete from photo_tags where tag_id = 2');
-      await invalidateEntities(em, [em.getReference(Tag, 2)]);
+      await invalidateEntities(em, Tag, [2]);
     },
   },
 ];
