@@ -3,7 +3,7 @@
 // A server that does not answer skips the suites that need it, with one line that names it; under
 // CI it fails the run instead. The Redis database the tests use is left as it was found.
 //   npm test                 everything
-//   npm test -- test/core    only the test files whose path contains one of the arguments
+//   npm test -- test/core    only the test files whose path contains one of the arguments (no legs)
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -89,6 +89,17 @@ if (onTypeorm03.length > 0) {
 }
 phase(`tests: ${selected.length} files${onTypeorm03.length ? ' (TypeORM 1.x)' : ''}`);
 await pass([], selected);
+
+// The version legs run the integration suites again on other majors of the peers; a run limited to
+// some files leaves them out.
+if (only.length === 0) {
+  const { legNames, runLegs } = await import(pathToFileURL(join(root, 'scripts/run-legs.mjs')).href);
+  phase(`version legs: ${legNames().join(', ')}`);
+  for (const leg of await runLegs(legNames(), { log: (line) => console.log(`  ${line.replace(/\n/g, '\n  ')}`) })) {
+    console.log(`  ${leg.failed ? '✗' : '✓'} leg ${leg.leg}: ${leg.passed} passed, ${leg.failed} failed, ${leg.skipped} skipped`);
+    for (const k of Object.keys(totals)) totals[k] += leg[k];
+  }
+}
 
 if (guard) {
   phase('Redis');

@@ -3,7 +3,13 @@
 import { relative, resolve } from 'node:path';
 
 const buildDir = resolve(process.env.BUILD_DIR ?? '.build');
-const short = (file) => (file ? relative(buildDir, resolve(file)).replace(/\.js$/, '.ts') : '?');
+/** A test file as its source is named: `test/core/keys.test.ts` (source maps may already point there). */
+const short = (file) => {
+  if (!file) return '?';
+  const path = resolve(file);
+  const inBuild = relative(buildDir, path);
+  return (inBuild.startsWith('..') ? relative(process.cwd(), path) : inBuild).replace(/\.js$/, '.ts');
+};
 
 function describeError(error) {
   const cause = error?.cause ?? error;
