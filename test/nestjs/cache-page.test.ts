@@ -5,7 +5,6 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { TagCache } from '../../lib/index.js';
 import { REDIS_URL, needs } from '../support/servers.js';
-import { freezeClock, passSkewMargin, unfreezeClock } from './support/clock.js';
 import { scratchPostgresDatabase } from '../support/postgres.js';
 import { Calls, createPhotoApp, PLATFORMS, type Database } from './support/photo-app.js';
 import { randomUUID } from 'node:crypto';
@@ -39,12 +38,10 @@ for (const backend of backends) {
     const http = () => request(app.getHttpServer());
     const write = async (method: 'post' | 'patch', path: string, body: object) => {
       const res = await http()[method](path).send(body).expect(method === 'post' ? 201 : 200);
-      passSkewMargin();
       return res.body as { id: number; title: string };
     };
 
     before(async () => {
-      freezeClock();
       const db = await backend.database();
       drop = db.drop;
       app = await createPhotoApp({ platform, database: db.database, cacheOptions: { store: backend.store, namespace: `t-${randomUUID()}` } });
@@ -53,7 +50,6 @@ for (const backend of backends) {
       await write('post', '/photos', { title: 'second' });
     });
     after(async () => {
-      unfreezeClock();
       await app?.close();
       await drop?.();
     });
