@@ -6,7 +6,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { OwnRedis } from '../support/redis-server.js';
 import { freezeClock, passSkewMargin, unfreezeClock } from './support/clock.js';
-import { Calls, createPhotoApp } from './support/photo-app.js';
+import { Calls, createPhotoApp, PLATFORMS } from './support/photo-app.js';
 
 /** Reads, writes, and reads again: every request must answer with the data, cache or no cache. */
 async function exercise(app: INestApplication): Promise<void> {
@@ -26,15 +26,17 @@ describe('an app whose Redis is down still answers every request', () => {
   // Frozen per test, once its Redis runs: the start-up of a redis-server is timed by the real clock.
   afterEach(unfreezeClock);
 
-  it('when Redis never answered (nothing listens on the port)', async () => {
-    freezeClock();
-    const app = await createPhotoApp({ database: { type: 'sqlite' }, cacheOptions: { store: 'redis://127.0.0.1:1', namespace: `t-${randomUUID()}`, timeoutMs: 200 } });
-    try {
-      await exercise(app);
-    } finally {
-      await app.close();
-    }
-  });
+  for (const platform of PLATFORMS) {
+    it(`when Redis never answered (nothing listens on the port), on ${platform}`, async () => {
+      freezeClock();
+      const app = await createPhotoApp({ platform, database: { type: 'sqlite' }, cacheOptions: { store: 'redis://127.0.0.1:1', namespace: `t-${randomUUID()}`, timeoutMs: 200 } });
+      try {
+        await exercise(app);
+      } finally {
+        await app.close();
+      }
+    });
+  }
 
   it('when Redis goes away while the app runs', { skip: process.env.CACHE_TAGS_NO_REDIS === '1' && 'Redis is not installed' }, async () => {
     const redis = await OwnRedis.start();
