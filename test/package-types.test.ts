@@ -23,7 +23,7 @@ interface Report {
   analysis: { entrypoints: Record<string, { resolutions: Record<string, Resolution> }> };
 }
 
-describe('the types of the packed package', { skip: existsSync(join(root, 'dist/cjs/index.d.ts')) ? false : 'dist/ is not built (npm run build)' }, () => {
+describe('the types of the packed package', { skip: existsSync(join(root, 'dist/cjs/index.js')) ? false : 'dist/ is not built (npm run build)' }, () => {
   let folder: string;
   let report: Report;
   let status: number | null;

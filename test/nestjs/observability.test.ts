@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { Controller, Get, type LoggerService, Module } from '@nestjs/common';
+import { Controller, Get, type LoggerService, Module, Scope } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import request from 'supertest';
@@ -36,6 +36,16 @@ class HelloController {
   }
 }
 
+/** Request-scoped: Nest makes its instances per request, none at start-up. */
+@Controller({ path: 'scoped', scope: Scope.REQUEST })
+class ScopedController {
+  @Get()
+  @CachePage()
+  scoped(): string {
+    return 'scoped';
+  }
+}
+
 /*
  * No third-party Nest HTTP adapter is installed: this Express adapter that reports another type
  * stands for one (Nest picks the adapter's behaviour by that type too).
@@ -47,18 +57,20 @@ class OtherAdapter extends ExpressAdapter {
 }
 
 describe('@CachePage and the application\'s HTTP adapter', () => {
-  it('fails at start-up, naming the adapter and the route, on an adapter it cannot serve', async () => {
-    @Module({ imports: [CacheTagsModule.forRoot({ namespace: `t-${randomUUID()}` })], controllers: [HelloController] })
-    class AppModule {}
-    const app = await NestFactory.create(AppModule, new OtherAdapter(), { logger: false, abortOnError: false });
-    await assert.rejects(app.init(), (error: unknown) => {
-      assert.ok(error instanceof CacheTagsError);
-      assert.match(error.message, /HelloController\.hello/);
-      assert.match(error.message, /HTTP adapter "h3" \(OtherAdapter\)/);
-      return true;
+  for (const [controller, route] of [[HelloController, 'HelloController.hello'], [ScopedController, 'ScopedController.scoped']] as const) {
+    it(`fails at start-up, naming the adapter and the route, on an adapter it cannot serve (${route})`, async () => {
+      @Module({ imports: [CacheTagsModule.forRoot({ namespace: `t-${randomUUID()}` })], controllers: [controller] })
+      class AppModule {}
+      const app = await NestFactory.create(AppModule, new OtherAdapter(), { logger: false, abortOnError: false });
+      await assert.rejects(app.init(), (error: unknown) => {
+        assert.ok(error instanceof CacheTagsError);
+        assert.ok(error.message.includes(`@CachePage on ${route}`), error.message);
+        assert.match(error.message, /HTTP adapter "h3" \(OtherAdapter\)/);
+        return true;
+      });
+      await app.close();
     });
-    await app.close();
-  });
+  }
 
   it('lets an app without @CachePage routes start on any adapter', async () => {
     @Module({ imports: [CacheTagsModule.forRoot({ namespace: `t-${randomUUID()}` })] })

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { OwnRedis } from '../support/redis-server.js';
-import { Calls, createPhotoApp } from './support/photo-app.js';
+import { Calls, createPhotoApp, PLATFORMS } from './support/photo-app.js';
 
 /** Reads, writes, and reads again: every request must answer with the data, cache or no cache. */
 async function exercise(app: INestApplication): Promise<void> {
@@ -21,14 +21,16 @@ async function exercise(app: INestApplication): Promise<void> {
 
 describe('an app whose Redis is down still answers every request', () => {
 
-  it('when Redis never answered (nothing listens on the port)', async () => {
-    const app = await createPhotoApp({ database: { type: 'sqlite' }, cacheOptions: { store: 'redis://127.0.0.1:1', namespace: `t-${randomUUID()}`, timeoutMs: 200 } });
-    try {
-      await exercise(app);
-    } finally {
-      await app.close();
-    }
-  });
+  for (const platform of PLATFORMS) {
+    it(`when Redis never answered (nothing listens on the port), on ${platform}`, async () => {
+      const app = await createPhotoApp({ platform, database: { type: 'sqlite' }, cacheOptions: { store: 'redis://127.0.0.1:1', namespace: `t-${randomUUID()}`, timeoutMs: 200 } });
+      try {
+        await exercise(app);
+      } finally {
+        await app.close();
+      }
+    });
+  }
 
   it('when Redis goes away while the app runs', { skip: process.env.CACHE_TAGS_NO_REDIS === '1' && 'Redis is not installed' }, async () => {
     const redis = await OwnRedis.start();

@@ -26,10 +26,11 @@ export class CachePageAdapterCheck implements OnModuleInit {
 
   /** `Class.method` of the first route marked with `@CachePage`, if any. */
   private firstCachedRoute(): string | undefined {
-    for (const { metatype, instance } of this.discovery.getControllers()) {
-      if (!metatype || !instance) continue;
+    // From the classes, not the instances: a request-scoped controller has none at start-up.
+    for (const { metatype } of this.discovery.getControllers()) {
+      if (typeof metatype !== 'function') continue;
       const onClass = this.reflector.get(CACHE_PAGE_OPTIONS, metatype) !== undefined;
-      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
+      const prototype = metatype.prototype as Record<string, unknown>;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         if (onClass || this.reflector.get(CACHE_PAGE_OPTIONS, prototype[name] as () => unknown) !== undefined) return `${metatype.name}.${name}`;
       }
