@@ -174,10 +174,10 @@ export function encodeArgument(value: unknown, what: string, where: string): str
   } catch (err) {
     if (err instanceof UnencodableValue) {
       const inside = err.path ? ` (at ${shownPath(err.path)})` : '';
-      const advice = err.advice ? `: ${err.advice}, or` : '; pass';
+      const advice = err.advice ? `: ${err.advice}, or` : ';';
       throw new CacheTagsError(
         'E_UNENCODABLE_ARGUMENT',
-        `${where}: ${what} is ${err.what}${inside}, which cannot form a cache key${advice} a \`key\` function to @Cached to build the key yourself`,
+        `${where}: ${what} is ${err.what}${inside}, which cannot form a cache key${advice} pass a \`key\` function to @Cached to build the key yourself`,
       );
     }
     throw err;

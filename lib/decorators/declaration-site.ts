@@ -1,13 +1,15 @@
 import { relative, isAbsolute } from 'node:path';
 
 /*
- * Where a decorator was applied, as a stable text: the file and the line:column positions of the
- * frames in that file (the class's declaration, and the function or module body around it). It
- * tells two same-named classes apart (two modules, or one test file declaring a class per test
- * case) and stays the same when a module is evaluated again (hot reload, a test runner's fresh
- * module registry) and in every process running the same build. Frames of Node itself and of
- * packages (decorator helpers such as tslib) are skipped; frames of the module that required the
- * file are not part of it, so the site does not depend on who loaded the module first.
+ * Where a decorator was applied, as a stable text: file:line:column of the application and of the
+ * application code calling it (the function a class is declared in, a factory's caller, the
+ * module body), up to the first frame of Node itself or of a package. It tells two same-named
+ * classes apart (two modules, one test file declaring a class per test case, one factory called
+ * from two places) and stays the same when a module is evaluated again (hot reload, a test
+ * runner's fresh module registry) and in every process running the same build. Module loading
+ * always passes through Node's own frames, so the module that required the file is not part of
+ * the site: it does not depend on who loaded the module first. Decorator helpers in packages
+ * (tslib) above the application's frames are skipped.
  */
 
 function isUserFile(file: string | undefined | null): file is string {
@@ -41,10 +43,9 @@ export function declarationSite(decorator: Function): string | undefined {
   const sites = frames as NodeJS.CallSite[];
   const first = sites.findIndex((site) => isUserFile(site.getFileName()));
   if (first < 0) return undefined;
-  const file = sites[first].getFileName() as string;
   const positions: string[] = [];
-  for (let i = first; i < sites.length && sites[i].getFileName() === file; i += 1) {
-    positions.push(`${sites[i].getLineNumber()}:${sites[i].getColumnNumber()}`);
+  for (let i = first; i < sites.length && isUserFile(sites[i].getFileName()); i += 1) {
+    positions.push(`${shownFile(sites[i].getFileName() as string)}:${sites[i].getLineNumber()}:${sites[i].getColumnNumber()}`);
   }
-  return `${shownFile(file)}@${positions.join('/')}`;
+  return positions.join(' < ');
 }

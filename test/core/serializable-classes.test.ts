@@ -4,6 +4,9 @@ import { KeyBuilder } from '../../lib/core/keys.js';
 import { CacheTags, CacheTagsError, registerSerializableClass, registerSerializableClasses, type TagCache } from '../../lib/index.js';
 import { storeCases } from '../support/stores.js';
 
+/** On a loaded machine a slow store answer is a fail-open miss; these tests are about keys, not timeouts. */
+const PATIENT = { timeoutMs: 5000 };
+
 const isError = (code: string, ...parts: string[]) => (err: unknown) =>
   err instanceof CacheTagsError && err.code === code && parts.every((p) => err.message.includes(p));
 
@@ -62,7 +65,7 @@ registerSerializableClass(Author);
 for (const store of storeCases) {
   describe(`cached classes on ${store.name}`, { skip: store.skip }, () => {
     let cache: TagCache;
-    if (!store.skip) cache = store.make();
+    if (!store.skip) cache = store.make(PATIENT);
     after(() => cache?.close());
     const raw = async (key: string) => JSON.stringify(await (await cache.store()).get(new KeyBuilder(cache.namespace).entry(key)));
 

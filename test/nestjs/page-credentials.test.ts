@@ -24,7 +24,7 @@ for (const backend of stores) {
     const entryKeys = new Set<string>();
 
     before(async () => {
-      app = await createPhotoApp({ database: { type: 'sqlite' }, cacheOptions: { store: backend.store, namespace } });
+      app = await createPhotoApp({ database: { type: 'sqlite' }, cacheOptions: { store: backend.store, namespace, timeoutMs: 5000 } });
       const cache = app.get(TagCache);
       for (const name of ['hit', 'miss', 'set', 'stale'] as const) {
         cache.on(name, (payload) => {
