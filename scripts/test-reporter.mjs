@@ -21,9 +21,11 @@ const failure = (file, name, error) => `\n  FAILED: ${short(file)} › ${name}\n
 export default async function* reporter(source) {
   const totals = { passed: 0, failed: 0, skipped: 0 };
   const perFile = new Map();
+  // Keyed by source name: with source maps a test's events may name the .ts file, its file's the .js.
   const countsOf = (file) => {
-    if (!perFile.has(file)) perFile.set(file, { passed: 0, failed: 0, skipped: 0, started: Date.now() });
-    return perFile.get(file);
+    const name = short(file);
+    if (!perFile.has(name)) perFile.set(name, { passed: 0, failed: 0, skipped: 0, started: Date.now() });
+    return perFile.get(name);
   };
   const add = (file, outcome) => {
     countsOf(file)[outcome] += 1;
