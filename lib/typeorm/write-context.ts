@@ -6,7 +6,7 @@ import type { Row } from './rows.js';
 
 /**
  * What a query-builder write read before it ran, for the subscriber's after-hook of the same
- * statement: TypeORM gives that hook no WHERE and no ids (shared/notes/orm-events.md §1).
+ * statement: TypeORM gives that hook no WHERE and no ids.
  */
 export interface StatementWrite {
   kind: 'update' | 'delete' | 'soft-delete' | 'restore' | 'upsert';
