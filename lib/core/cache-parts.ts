@@ -40,7 +40,7 @@ export function isStoredEntry(value: unknown): value is StoredEntry {
 export interface Outcome {
   value: unknown;
   /** Tags of the value with the versions it is valid under (`undefined`: version unknown). */
-  versions: Map<string, string | undefined>;
+  versions: Readonly<Record<string, string | undefined>>;
   /** Whether the store answered and every version is known, so that a later caller may verify and reuse it. */
   verifiable: boolean;
   /** Whether the value was computed by the source (not served from the store). */

@@ -69,13 +69,15 @@ export async function compute(
      */
     const known = new Map<string, string | undefined>(declared.map((tag) => [tag, answered ? captured.get(tag) : undefined]));
     for (const tag of scope.learned.keys()) known.set(tag, undefined);
-    return { value, versions: known, verifiable: false, computed: true };
+    return { value, versions: Object.fromEntries(known), verifiable: false, computed: true };
   }
-  const all = new Map<string, string>(scope.declared);
-  for (const [tag, token] of scope.learned) all.set(tag, token ?? lateVersions!.get(tag)!);
-  const entry: StoredEntry = { v: data, t: Object.fromEntries(all), a: Date.now() };
+  // Built as a Map: assigning a tag named "__proto__" to an object would set its prototype.
+  const versionsOf = new Map<string, string>(scope.declared);
+  for (const [tag, token] of scope.learned) versionsOf.set(tag, token ?? lateVersions!.get(tag)!);
+  const all: Record<string, string> = Object.fromEntries(versionsOf);
+  const entry: StoredEntry = { v: data, t: all, a: Date.now() };
   if (await parts.gateway.write([{ key: entryKey, value: entry, ttl: ttl || undefined }])) {
-    const tags = [...all.keys()];
+    const tags = Object.keys(all);
     parts.remembered.note(key, tags, declared);
     if (events.has('set')) events.emit('set', { key, tags, ttl: ttl || undefined });
   }

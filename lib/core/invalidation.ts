@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { unique, type CacheParts } from './cache-parts.js';
 import { CacheTagsError } from './errors.js';
@@ -32,14 +33,17 @@ export class Invalidator {
     if (!written) this.unacknowledged(list);
   }
 
-  /** One bounded retry loop: the first attempt may take the whole bound (a hung server answers late). */
+  /**
+   * One bounded retry loop: the first attempt may take the whole bound (a hung server answers
+   * late). Elapsed time is taken from the monotonic clock: a wall clock may jump, or be frozen by tests.
+   */
   private async writeWithin(tags: readonly string[], boundMs: number): Promise<boolean> {
-    const deadline = Date.now() + boundMs;
+    const deadline = performance.now() + boundMs;
     let delay = this.settings.retryInitialMs;
     for (;;) {
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (await this.parts.versions.invalidate(tags, { force: true, timeoutMs: Math.max(left, 1) })) return true;
-      const wait = Math.min(delay, deadline - Date.now());
+      const wait = Math.min(delay, deadline - performance.now());
       if (wait <= 0) return false;
       await sleep(wait);
       delay = Math.min(delay * 2, this.settings.retryMaxMs);

@@ -26,33 +26,34 @@ export async function lookup(parts: CacheParts, key: string, entryKey: string, d
     if (events.has('miss')) events.emit('miss', { key, reason: 'store-unavailable' });
     return undefined;
   }
-  const versions = new Map<string, string>();
-  for (let i = 0; i < tags.length; i++) {
-    const token = rows[i + 1];
-    if (typeof token === 'string') versions.set(tags[i], token);
-  }
-  const miss: Miss = { versions, sequence: rows[tags.length + 1] };
   const entry = rows[0];
   if (!isStoredEntry(entry)) {
     if (entry === UNDECODABLE) parts.report('decode', new Error(`the entry of "${key}" is not valid JSON`));
     if (events.has('miss')) events.emit('miss', { key, reason: entry === UNDECODABLE ? 'undecodable' : 'absent' });
-    return miss;
+    return missOf(tags, rows);
   }
-  const entryTags = Object.keys(entry.t);
-  const unread = entryTags.filter((tag) => !tags.includes(tag));
-  if (unread.length > 0) {
-    // Tags learned by the computation that stored this entry: one more trip now, none next time.
-    const more = await parts.versions.read(unread);
-    if (!more) return undefined;
-    for (const [tag, token] of more) versions.set(tag, token);
-  }
-  parts.remembered.note(key, entryTags, declared);
+  const stored = entry.t;
+  const has = (tag: string): boolean => Object.prototype.hasOwnProperty.call(stored, tag);
   let valid = true;
-  for (const tag of declared) if (!(tag in entry.t)) valid = false;
-  for (const tag of entryTags) if (versions.get(tag) !== entry.t[tag] || pending.has(tag)) valid = false;
+  for (let i = 0; i < tags.length; i++) {
+    const tag = tags[i];
+    if (has(tag) ? rows[i + 1] !== stored[tag] : i < declared.length) valid = false;
+  }
+  const entryTags = Object.keys(stored);
+  if (entryTags.length !== tags.length || remembered) {
+    const unread = entryTags.filter((tag) => !tags.includes(tag));
+    if (unread.length > 0) {
+      // Tags learned by the computation that stored this entry: one more trip now, none next time.
+      const more = await parts.versions.read(unread);
+      if (!more) return undefined;
+      for (const tag of unread) if (more.get(tag) !== stored[tag]) valid = false;
+    }
+    parts.remembered.note(key, entryTags, declared);
+  }
+  if (pending.size > 0 || pending.busy) for (const tag of entryTags) if (pending.has(tag)) valid = false;
   if (!valid) {
     if (events.has('miss')) events.emit('miss', { key, reason: 'invalidated' });
-    return miss;
+    return missOf(tags, rows);
   }
   let value: unknown;
   try {
@@ -60,10 +61,20 @@ export async function lookup(parts: CacheParts, key: string, entryKey: string, d
   } catch (error) {
     parts.report('deserialize', error);
     if (events.has('miss')) events.emit('miss', { key, reason: 'undecodable' });
-    return miss;
+    return missOf(tags, rows);
   }
   if (events.has('hit')) events.emit('hit', { key, tags: entryTags });
-  return { value, versions: new Map(Object.entries(entry.t)), verifiable: true, computed: false };
+  return { value, versions: stored, verifiable: true, computed: false };
+}
+
+/** The versions a lookup read, for the computation that follows a miss. */
+function missOf(tags: readonly string[], rows: unknown[]): Miss {
+  const versions = new Map<string, string>();
+  for (let i = 0; i < tags.length; i++) {
+    const token = rows[i + 1];
+    if (typeof token === 'string') versions.set(tags[i], token);
+  }
+  return { versions, sequence: rows[tags.length + 1] };
 }
 
 /** Whether a lookup result is a hit. */

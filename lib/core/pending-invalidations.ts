@@ -29,6 +29,11 @@ export class PendingInvalidations {
     return [...this.failed.keys()];
   }
 
+  /** Whether any invalidation is being written now. */
+  get busy(): boolean {
+    return this.inFlight.size > 0;
+  }
+
   has(tag: string): boolean {
     return (this.inFlight.size > 0 && this.inFlight.has(tag)) || (this.failed.size > 0 && this.failed.has(tag));
   }

@@ -106,10 +106,11 @@ export class RedisDriver implements StoreDriver {
 
   constructor(private readonly client: RedisClient) {}
 
-  async read(keys: readonly string[]): Promise<unknown[]> {
-    const rows = await this.client.mGet(keys as string[]);
-    const now = Date.now();
-    return rows.map((row) => decodeRow(row, now));
+  read(keys: readonly string[]): Promise<unknown[]> {
+    return this.client.mGet(keys as string[]).then((rows) => {
+      const now = Date.now();
+      return rows.map((row) => decodeRow(row, now));
+    });
   }
 
   async write(writes: readonly StoreWrite[]): Promise<void> {

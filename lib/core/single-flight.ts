@@ -47,11 +47,11 @@ export class SingleFlight {
     return this.run(entryKey, lead, true);
   }
 
-  private async stillCurrent(versions: Map<string, string | undefined>): Promise<boolean> {
-    const tags = [...versions.keys()];
+  private async stillCurrent(versions: Readonly<Record<string, string | undefined>>): Promise<boolean> {
+    const tags = Object.keys(versions);
     if (tags.length === 0) return true;
-    for (const tag of tags) if (versions.get(tag) === undefined || this.parts.pending.has(tag)) return false;
+    for (const tag of tags) if (versions[tag] === undefined || this.parts.pending.has(tag)) return false;
     const current = await this.parts.versions.read(tags);
-    return current !== undefined && tags.every((tag) => current.get(tag) === versions.get(tag));
+    return current !== undefined && tags.every((tag) => current.get(tag) === versions[tag]);
   }
 }

@@ -39,8 +39,10 @@ export class StoreGateway {
   }
 
   /** Values for `keys` in one round trip, or `undefined` when the store did not answer. */
-  async read(keys: readonly string[]): Promise<unknown[] | undefined> {
-    return (await this.call('read', () => this.driver.read(keys)))?.value;
+  read(keys: readonly string[]): Promise<unknown[] | undefined> {
+    // The hit path's one call: an in-process store answers it without the bookkeeping of a remote call.
+    if (this.driver.local) return this.closed ? Promise.resolve(undefined) : this.driver.read(keys);
+    return this.call('read', () => this.driver.read(keys)).then((answer) => answer?.value);
   }
 
   /** Writes all rows in one round trip; `false` when any of them may not have been written. */
@@ -68,16 +70,16 @@ export class StoreGateway {
     if (this.driver.local) return { value: await op() };
     const limit = options.timeoutMs ?? this.timeoutMs;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CacheTagsError('E_STORE_TIMEOUT', `the store did not answer ${operation} within ${limit} ms`)), limit);
-    });
     // Calls made before the connection is up wait for it, within the same bound.
     const ready = this.driver.ready();
     const attempt = ready ? ready.then(op) : op();
-    // A hung call may settle long after we gave up on it; its late rejection must not go unhandled.
-    attempt.catch(() => undefined);
+    // One promise settled by whichever comes first; a hung call's late settling is then ignored.
+    const bounded = new Promise<T>((resolve, reject) => {
+      timer = setTimeout(() => reject(new CacheTagsError('E_STORE_TIMEOUT', `the store did not answer ${operation} within ${limit} ms`)), limit);
+      attempt.then(resolve, reject);
+    });
     try {
-      const value = await Promise.race([attempt, timeout]);
+      const value = await bounded;
       const wasOpen = this.breaker.isOpen;
       this.breaker.succeeded();
       if (wasOpen) this.onRecovery();

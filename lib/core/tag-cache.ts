@@ -233,7 +233,7 @@ export class TagCache {
   private bubble(outcome: Outcome): void {
     const scope = currentScope();
     if (!scope) return;
-    for (const [tag, token] of outcome.versions) scope.learn(tag, token, this);
+    for (const tag of Object.keys(outcome.versions)) scope.learn(tag, outcome.versions[tag], this);
   }
 }
 

@@ -68,7 +68,7 @@ describe('Read after write across processes, under Redis faults', needs('redis')
       const writes = logs.flatMap((l) => l.writes).sort((a, b) => a[0] - b[0]);
       const reads = logs.flatMap((l) => l.reads);
       assert.equal(logs.reduce((n, l) => n + l.rejected, 0), 0, 'every write was acknowledged within invalidationTimeoutMs');
-      assert.ok(writes.length > 100 && reads.length > 500, `enough traffic: ${writes.length} writes, ${reads.length} reads`);
+      assert.ok(writes.length > 30 && reads.length > 200, `enough traffic: ${writes.length} writes, ${reads.length} reads`);
       const stale = reads.filter(([startedAt, value]) => writes.some(([returnedAt, version]) => returnedAt < startedAt && version > value));
       assert.deepEqual(stale.slice(0, 5), [], `${stale.length} of ${reads.length} reads were older than a write that had returned`);
     } finally {
