@@ -8,7 +8,7 @@
 // N skipped` line per leg (with --json: one JSON array of the results) and exits non-zero when one
 // failed. As a module: `runLegs(names)` returns the results ({ leg, node, versions, passed, failed,
 // skipped }).
-// Needs the compiled tests (node scripts/build-tests.mjs) and dist/ (node scripts/build.mjs).
+// Needs the compiled tests and dist/ (node scripts/compile.mjs). `npm test` runs every leg after its main pass.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
