@@ -20,12 +20,12 @@ const buildDir = resolve(root, process.env.BUILD_DIR ?? '.build');
 const legsDir = join(root, 'test/legs');
 const installDir = join(root, '.legs');
 
-/** Every leg: the manifests in test/legs that have a "leg" key. */
+/** The legs `npm test` runs: the manifests in test/legs that have a "leg" key, less those run only when named. */
 export function legNames() {
   return readdirSync(legsDir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(join(legsDir, entry.name, 'package.json')))
     .map((entry) => entry.name)
-    .filter((name) => manifest(name).leg)
+    .filter((name) => manifest(name).leg && !manifest(name).leg.onlyWhenNamed)
     .sort();
 }
 
