@@ -115,7 +115,7 @@ async function runLeg(name, env) {
   if (files.length === 0) throw new Error(`leg ${name}: no compiled tests under ${leg.tests.join(', ')}`);
   const preload = [...(leg.require ?? []).flatMap((script) => ['--require', join(root, script)]), '--import', pathToFileURL(join(root, 'scripts/leg-preload.mjs')).href];
   const legEnv = { ...process.env, ...env, ...leg.env, CACHE_TAGS_LEG: name, CACHE_TAGS_LEG_DIR: dir };
-  const run = spawnSync(node, [...preload, '--enable-source-maps', '--test', '--test-reporter=tap', '--test-concurrency=1', '--test-timeout=120000', ...files], {
+  const run = spawnSync(node, [...preload, '--enable-source-maps', '--test', '--test-reporter=tap', '--test-concurrency=2', '--test-timeout=120000', ...files], {
     cwd: root,
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,

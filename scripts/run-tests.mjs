@@ -55,7 +55,7 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 function pass(preload, list) {
   // The consistency tests freeze Date with node:test's MockTimers, to show that no judgement of the
   // cache reads the clock; node flags that API as experimental on every use.
-  const args = [...preload, '--disable-warning=ExperimentalWarning', '--enable-source-maps', '--test', '--test-concurrency=1', '--test-timeout=120000', `--test-reporter=${pathToFileURL(join(root, 'scripts/test-reporter.mjs')).href}`, ...list];
+  const args = [...preload, '--disable-warning=ExperimentalWarning', '--enable-source-maps', '--test', '--test-concurrency=2', '--test-timeout=120000', `--test-reporter=${pathToFileURL(join(root, 'scripts/test-reporter.mjs')).href}`, ...list];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
   let buffered = '';
   let counted = false;

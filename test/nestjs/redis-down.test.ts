@@ -23,7 +23,7 @@ describe('an app whose Redis is down still answers every request', () => {
 
   for (const platform of PLATFORMS) {
     it(`when Redis never answered (nothing listens on the port), on ${platform}`, async () => {
-      const app = await createPhotoApp({ platform, database: { type: 'sqlite' }, cacheOptions: { store: 'redis://127.0.0.1:1', namespace: `t-${randomUUID()}`, timeoutMs: 200 } });
+      const app = await createPhotoApp({ platform, database: { type: 'sqlite' }, cacheOptions: { store: 'redis://127.0.0.1:1', namespace: `t-${randomUUID()}`, timeoutMs: 200, invalidationTimeoutMs: 400 } });
       try {
         await exercise(app);
       } finally {
@@ -34,7 +34,7 @@ describe('an app whose Redis is down still answers every request', () => {
 
   it('when Redis goes away while the app runs', { skip: process.env.CACHE_TAGS_NO_REDIS === '1' && 'Redis is not installed' }, async () => {
     const redis = await OwnRedis.start();
-    const app = await createPhotoApp({ database: { type: 'sqlite' }, cacheOptions: { store: redis.url, namespace: `t-${randomUUID()}`, timeoutMs: 200 } });
+    const app = await createPhotoApp({ database: { type: 'sqlite' }, cacheOptions: { store: redis.url, namespace: `t-${randomUUID()}`, timeoutMs: 200, invalidationTimeoutMs: 400 } });
     try {
       const http = () => request(app.getHttpServer());
       const calls = app.get(Calls);
