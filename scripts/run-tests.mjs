@@ -4,6 +4,7 @@
 // CI it fails the run instead. The Redis database the tests use is left as it was found.
 //   npm test                 everything
 //   npm test -- test/core    only the test files whose path contains one of the arguments (no legs)
+//   CACHE_TAGS_LEGS=1 npm test   also the version legs, as CI always does
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -92,9 +93,12 @@ if (onTypeorm03.length > 0) {
 phase(`tests: ${selected.length} files${onTypeorm03.length ? ' (TypeORM 1.x)' : ''}`);
 await pass([], selected);
 
-// The version legs run the integration suites again on other majors of the peers; a run limited to
-// some files leaves them out.
-if (only.length === 0) {
+// The version legs run the integration suites again on other majors of the peers (about a minute,
+// installs included). CI runs them; a developer's run does so when asked, and a run limited to
+// some files never does.
+const legsWanted = only.length === 0 && (process.env.CI || process.env.CACHE_TAGS_LEGS === '1');
+if (only.length === 0 && !legsWanted) phase('version legs: not run (CI, or CACHE_TAGS_LEGS=1, runs them)');
+if (legsWanted) {
   const { legNames, runLegs } = await import(pathToFileURL(join(root, 'scripts/run-legs.mjs')).href);
   phase(`version legs: ${legNames().join(', ')}`);
   for (const leg of await runLegs(legNames(), { log: (line) => console.log(`  ${line.replace(/\n/g, '\n  ')}`) })) {
