@@ -3,6 +3,7 @@ import { getDefaultTagCache, registerTagCache, setDefaultTagCache, unregisterTag
 import { CacheTagsError } from '../core/errors.js';
 import { TagCache, type TagCacheOptions } from '../core/tag-cache.js';
 import { describe } from '../core/tracking-scope.js';
+import { setDefaultScope } from '../decorators/default-scope.js';
 import type { CacheTagsModuleOptions } from './module-options.js';
 import { nestCacheLogger } from './nest-logger.js';
 
@@ -21,11 +22,14 @@ export class ModuleCaches implements OnApplicationShutdown {
     if (typeof options !== 'object' || options === null) {
       throw new CacheTagsError('E_INVALID_OPTION', `CacheTagsModule: options must be an object, got ${describe(options)}`);
     }
-    const { caches = {}, wireOrm: _wireOrm, cachePageHeader: _cachePageHeader, ...own } = options;
+    const { caches = {}, wireOrm: _wireOrm, cachePageHeader: _cachePageHeader, scope, ...own } = options;
     const base: TagCacheOptions = { ...own, logger: own.logger ?? nestCacheLogger() };
     this.default = this.own(new TagCache(base));
+    setDefaultScope(this.default, scope);
     for (const [name, entry] of Object.entries(caches)) {
       const cache = entry instanceof TagCache ? entry : this.own(new TagCache(namedOptions(base, name, entry)));
+      // A named cache given as options is the module's too; one given as an instance stays as it is.
+      if (!(entry instanceof TagCache)) setDefaultScope(cache, scope);
       this.named.set(name, cache);
       registerTagCache(name, cache);
     }

@@ -25,4 +25,12 @@ export interface CacheTagsModuleOptions extends TagCacheOptions {
    * @default 'X-Cache'
    */
   cachePageHeader?: string | false;
+  /**
+   * The scope every `@Cached` method of the module's caches takes part of its key from, unless
+   * the method sets its own `scope` (or `scope: false`): for per-tenant or request-scoped data,
+   * e.g. `scope: () => tenantContext.getStore()?.tenantId`. It must return a value for every call:
+   * `undefined` or `null` is an error, so nothing is shared by mistake. See `setDefaultScope`.
+   * @default none: keys hold no scope
+   */
+  scope?: (self: any) => unknown;
 }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -60,6 +61,22 @@ describe('CacheTagsModule', () => {
       await cache.invalidateTags(['Name_ada']);
       await greeter.greet('ada');
       assert.equal(greeter.runs, 2);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('the module\'s scope keeps one tenant\'s entries from another\'s', async () => {
+    const tenant = new AsyncLocalStorage<string>();
+    const app = await createApp(CacheTagsModule.forRoot({ namespace: `t-${randomUUID()}`, caches: { long: { ttl: 0 } }, scope: () => tenant.getStore() }));
+    try {
+      const greeter = app.get(Greeter);
+      assert.equal(await tenant.run('acme', () => greeter.greet('ada')), 'hello ada');
+      assert.equal(await tenant.run('acme', () => greeter.greet('ada')), 'hello ada');
+      assert.equal(greeter.runs, 1, 'a hit within one tenant');
+      await tenant.run('globex', () => greeter.greet('ada'));
+      assert.equal(greeter.runs, 2, 'another tenant never reads the first one\'s entry');
+      await assert.rejects(greeter.greet('ada'), { code: 'E_INVALID_KEY' }, 'a call outside any tenant is refused, never shared');
     } finally {
       await app.close();
     }
