@@ -8,7 +8,7 @@ import { Column, DataSource, Entity, PrimaryGeneratedColumn, type Repository } f
 import { CacheTags, TagCache } from '../lib/index.js';
 import { installCacheTags } from '../lib/typeorm/index.js';
 import { compare, type Schedule, type Variant } from './support/measure.js';
-import { scratchPostgresDatabase } from '../test/support/postgres.js';
+import { scratchPostgresDatabase } from '../test/support/scratch-databases.js';
 import { deleteNamespace } from './support/redis-keys.js';
 import { printSection, statsTable } from './support/report.js';
 import { POSTGRES, REDIS_URL, reachable, redisAddress } from '../test/support/servers.js';

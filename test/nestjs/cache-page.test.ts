@@ -5,7 +5,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { TagCache } from '../../lib/index.js';
 import { REDIS_URL, needs } from '../support/servers.js';
-import { scratchPostgresDatabase } from '../support/postgres.js';
+import { scratchPostgresDatabase } from '../support/scratch-databases.js';
 import { Calls, createPhotoApp, PLATFORMS, type Database } from './support/photo-app.js';
 import { randomUUID } from 'node:crypto';
 

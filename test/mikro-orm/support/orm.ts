@@ -3,8 +3,7 @@ import { MySqlDriver } from '@mikro-orm/mysql';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { BetterSqliteDriver as SqliteDriver } from '@mikro-orm/better-sqlite';
 import { defineCacheTagsConfig, type CacheTagsSubscriberOptions } from '../../../lib/mikro-orm/index.js';
-import { scratchMariaDbDatabase } from '../../support/mariadb.js';
-import { scratchPostgresDatabase } from '../../support/postgres.js';
+import { scratchMariaDbDatabase, scratchPostgresDatabase } from '../../support/scratch-databases.js';
 import { MARIADB, POSTGRES, needs } from '../../support/servers.js';
 import { entities } from './model.js';
 

@@ -1,6 +1,5 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { scratchMariaDbDatabase } from '../../support/mariadb.js';
-import { scratchPostgresDatabase } from '../../support/postgres.js';
+import { scratchMariaDbDatabase, scratchPostgresDatabase } from '../../support/scratch-databases.js';
 import { MARIADB, POSTGRES, needs } from '../../support/servers.js';
 import { entities } from './entities.js';
 
