@@ -96,8 +96,10 @@ function resolvedVersions(node, preload, names, env) {
     import { dirname, join } from 'node:path';
     import { fileURLToPath } from 'node:url';
     const versions = {};
+    // A package without a main entry (@mikro-orm/decorators: only subpaths) is found by its package.json.
+    const entry = (name) => { try { return import.meta.resolve(name); } catch { return import.meta.resolve(name + '/package.json'); } };
     for (const name of ${JSON.stringify(names)}) {
-      let dir = dirname(fileURLToPath(import.meta.resolve(name)));
+      let dir = dirname(fileURLToPath(entry(name)));
       while (!existsSync(join(dir, 'package.json')) || JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== name) dir = dirname(dir);
       versions[name] = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
     }

@@ -1,9 +1,10 @@
 import { Utils, getWhereCondition, type EntityManager, type EntityMetadata } from '@mikro-orm/core';
-import { SqlEntityManager, type AbstractSqlDriver } from '@mikro-orm/knex';
+import type { AbstractSqlDriver } from '@mikro-orm/knex';
 import { TagComputation } from '../orm/index.js';
 import { bulkCascadeTags, cascadeTags, rowsOfBulkWrite, selectRows } from './row-queries.js';
 import { entityShaped, tagsOfRows, type Row } from './rows.js';
 import { optionOf, recordWrite, subscribersOf, transactionOf, type CacheTagsSubscriber } from './subscriber.js';
+import { sqlPackage } from './sql-package.js';
 import { sqlOf, tableTags } from './table-tags.js';
 
 /** Where one write's tags go, and the tag-function failures met while working them out. */
@@ -29,12 +30,13 @@ function conflictCondition(meta: EntityMetadata, data: Row, onConflictFields: un
  * (`insert`, `insertMany`, `nativeUpdate`, `nativeDelete`, `upsert`, `upsertMany`, `execute`) invalidate
  * like a flush does. Rows an update or delete touches are read first, with the same condition on
  * the same transaction (one extra SELECT), so their old values' tags are known. Forks and
- * transactional forks are instances of it too. Set by {@link defineCacheTagsConfig}; extend it
+ * transactional forks are instances of it too. It extends the `SqlEntityManager` of the MikroORM
+ * loaded: `@mikro-orm/knex`'s in 6, `@mikro-orm/sql`'s in 7. Set by {@link defineCacheTagsConfig}; extend it
  * for your own entity manager class. Without a {@link CacheTagsSubscriber} on the ORM it behaves
  * exactly like `SqlEntityManager`.
  * @public
  */
-export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractSqlDriver> extends SqlEntityManager<Driver> {
+export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractSqlDriver> extends sqlPackage.SqlEntityManager<Driver> {
   private target(): Target | undefined {
     const em = this.getContext(false);
     const subscribers = subscribersOf(em);

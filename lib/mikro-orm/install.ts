@@ -2,9 +2,9 @@ import type { MikroORM } from '@mikro-orm/core';
 import { CacheTagsError } from '../core/errors.js';
 import { describe } from '../core/tracking-scope.js';
 import { isMikroOrm, resolveOrmOptions } from '../orm/index.js';
-import { SqlEntityManager } from '@mikro-orm/knex';
 import { CacheTagsEntityManager } from './entity-manager.js';
 import { coverQueryBuilderWrites } from './query-builder-hook.js';
+import { sqlPackage } from './sql-package.js';
 import { CacheTagsSubscriber, subscribersOf, type CacheTagsSubscriberOptions } from './subscriber.js';
 
 /**
@@ -28,7 +28,7 @@ export function installCacheTags(orm: MikroORM, options: CacheTagsSubscriberOpti
   resolveOrmOptions('installCacheTags', options);
   coverQueryBuilderWrites();
   const em = orm.em;
-  if (Object.getPrototypeOf(em) === SqlEntityManager.prototype) {
+  if (Object.getPrototypeOf(em) === sqlPackage.SqlEntityManager.prototype) {
     // Adds methods only (no instance state), so the live instance can take the subclass's prototype.
     Object.setPrototypeOf(em, CacheTagsEntityManager.prototype);
     orm.config.set('entityManager', CacheTagsEntityManager);

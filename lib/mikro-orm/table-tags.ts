@@ -1,6 +1,7 @@
 import { ReferenceKind, type EntityManager } from '@mikro-orm/core';
 import { isWrittenTable, writeTargetTable } from '../orm/index.js';
 import { tagsOfRows } from './rows.js';
+import { allMetadata } from './sql-package.js';
 
 /**
  * Type-level tags of the entities stored in the table that a raw write statement targets; for a
@@ -11,7 +12,7 @@ export function tableTags(em: EntityManager, sql: string): string[] {
   const target = writeTargetTable(sql);
   if (!target) return [];
   const tags = new Set<string>();
-  for (const meta of Object.values(em.getMetadata().getAll())) {
+  for (const meta of allMetadata(em)) {
     if (!isWrittenTable(target, meta.tableName, meta.schema)) continue;
     const metas = meta.pivotTable
       ? meta.props.filter((prop) => prop.kind === ReferenceKind.MANY_TO_ONE && prop.targetMeta).map((prop) => prop.targetMeta!)
