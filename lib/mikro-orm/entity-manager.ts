@@ -134,3 +134,31 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
     return meta.primaryKeys.length === 1 && key && shaped[key] === undefined && pk !== undefined ? { ...shaped, [key]: pk } : shaped;
   }
 }
+
+const coveringSubclasses = new WeakMap<Function, Function>();
+
+/** Whether `em` covers its native writes: a {@link CacheTagsEntityManager}, or one of the subclasses {@link coveringClassOf} makes. */
+export function coversNativeWrites(em: object): boolean {
+  return em instanceof CacheTagsEntityManager || coveringSubclasses.get(Object.getPrototypeOf(em.constructor) as Function) === em.constructor;
+}
+
+/**
+ * The class that covers the native writes of an entity manager of MikroORM's own class `base`: over
+ * `SqlEntityManager`, {@link CacheTagsEntityManager}; over a driver's subclass of it (MikroORM 7's
+ * `PostgreSqlEntityManager`, which adds `refreshMaterializedView`), a subclass of that class with
+ * `CacheTagsEntityManager`'s methods, so that the driver's additions stay. Their `super` calls reach
+ * `SqlEntityManager`'s writes, which those driver classes add to and do not override.
+ */
+export function coveringClassOf(base: Function): Function {
+  if (base === sqlPackage.SqlEntityManager) return CacheTagsEntityManager;
+  let covering = coveringSubclasses.get(base);
+  if (!covering) {
+    covering = class extends (base as typeof CacheTagsEntityManager) {};
+    for (const key of Reflect.ownKeys(CacheTagsEntityManager.prototype)) {
+      if (key !== 'constructor') Object.defineProperty(covering.prototype, key, Object.getOwnPropertyDescriptor(CacheTagsEntityManager.prototype, key)!);
+    }
+    Object.defineProperty(covering, 'name', { value: `CacheTags${base.name}` });
+    coveringSubclasses.set(base, covering);
+  }
+  return covering;
+}
