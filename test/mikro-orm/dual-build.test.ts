@@ -30,7 +30,7 @@ describe('the CommonJS and the ESM build in one process, MikroORM', { skip: need
       console.log(Utils.getORMVersion());
       await other.close(); await orm.close();`);
     const [titles, version] = out.split('\n');
-    assert.deepEqual(JSON.parse(titles!), ['before', 'after']);
+    assert.deepEqual(JSON.parse(titles), ['before', 'after']);
     assert.equal(version, Utils.getORMVersion(), 'the child ran on the MikroORM of this pass');
   });
 });

@@ -15,7 +15,7 @@ export const root = join(__dirname, '..', '..', '..');
 export const needsDist = existsSync(join(root, 'dist/cjs/index.js')) ? false : 'dist/ is not built (npm run build)';
 
 /** The resolution preloads this process runs with (a version leg's), for the child to run with too. */
-const preloads = process.execArgv.flatMap((arg, i, all) => (arg === '--import' || arg === '--require' ? [arg, all[i + 1]!] : /^--(import|require)=/.test(arg) ? [arg] : []));
+const preloads = process.execArgv.flatMap((arg, i, all) => (arg === '--import' || arg === '--require' ? [arg, all[i + 1]] : /^--(import|require)=/.test(arg) ? [arg] : []));
 
 /** Runs `code` as an ES module in a child process at the repository's root; returns what it printed. */
 export const run = (code: string): string => execFileSync(process.execPath, [...preloads, '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' }).trim();

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import type { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import * as core from '@mikro-orm/core';
 import type { MikroORM, Options } from '@mikro-orm/core';
 import { mikroOrmMajor } from '../../../lib/mikro-orm/sql-package.js';
@@ -8,10 +10,13 @@ import { mikroOrmMajor } from '../../../lib/mikro-orm/sql-package.js';
  * once against this module; everything else they use has the same name in both.
  */
 
+/** Loads a package of one major only, when the suites run on it. */
+const load = createRequire(__filename);
+
 type Decorators = Pick<typeof core, 'Entity' | 'PrimaryKey' | 'Property' | 'ManyToOne' | 'OneToMany' | 'ManyToMany'>;
 
 // 7 moved them to @mikro-orm/decorators; `legacy` is the `experimentalDecorators` flavour these suites compile with.
-const decorators = (mikroOrmMajor >= 7 ? require('@mikro-orm/decorators/legacy') : core) as Decorators;
+const decorators = (mikroOrmMajor >= 7 ? load('@mikro-orm/decorators/legacy') : core) as Decorators;
 
 export const { Entity, PrimaryKey, Property, ManyToOne, OneToMany, ManyToMany } = decorators;
 
@@ -21,10 +26,10 @@ export const { Entity, PrimaryKey, Property, ManyToOne, OneToMany, ManyToMany } 
  */
 export function sqliteInMemory(): Partial<Options> {
   if (mikroOrmMajor >= 7) {
-    const { SqliteDriver, NodeSqliteDialect } = require('@mikro-orm/sql') as { SqliteDriver: Options['driver']; NodeSqliteDialect: new (dbName: string) => object };
+    const { SqliteDriver, NodeSqliteDialect } = load('@mikro-orm/sql') as { SqliteDriver: Options['driver']; NodeSqliteDialect: new (dbName: string) => object };
     return { driver: SqliteDriver, dbName: ':memory:', driverOptions: new NodeSqliteDialect(':memory:') };
   }
-  return { driver: (require('@mikro-orm/better-sqlite') as typeof import('@mikro-orm/better-sqlite')).BetterSqliteDriver, dbName: ':memory:' };
+  return { driver: (load('@mikro-orm/better-sqlite') as { BetterSqliteDriver: typeof BetterSqliteDriver }).BetterSqliteDriver, dbName: ':memory:' };
 }
 
 /** 7 renamed `createSchema` / `clearDatabase` to `create` / `clear`. */

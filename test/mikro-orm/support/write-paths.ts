@@ -150,7 +150,7 @@ export const writePaths: WritePath[] = [
   { path: 'em.execute raw SQL (type-level tag of the table)', reads: [count], write: async (_, em) => void (await em.execute(rawInsert)) },
   // 6's em.execute takes knex queries, 7's takes raw() fragments (knex is gone).
   mikroOrmMajor >= 7
-    ? { path: 'em.execute of a raw() fragment', reads: [count], write: async (_, em) => void (await em.execute(raw(rawInsert) as never)) }
+    ? { path: 'em.execute of a raw() fragment', reads: [count], write: async (_, em) => void (await em.execute(raw<object, string>(rawInsert))) }
     : { path: 'em.execute of a knex raw', reads: [count], write: async (_, em) => void (await em.execute(em.getKnex().raw(rawInsert))) },
   {
     path: 'raw SQL + invalidateEntities for the rows it wrote',
