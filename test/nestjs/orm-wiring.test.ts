@@ -2,14 +2,11 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { Entity as MikroEntity, EntityManager, PrimaryKey, Property, MikroORM } from '@mikro-orm/core';
-import { MikroOrmModule } from '@mikro-orm/nestjs';
-import { BetterSqliteDriver as SqliteDriver } from '@mikro-orm/better-sqlite';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { getDataSourceToken, InjectRepository, TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { DataSource, Repository } from 'typeorm';
-import { Cached, CacheTags } from '../../lib/index.js';
+import { Cached } from '../../lib/index.js';
 import { CacheTagsModule } from '../../lib/nestjs/index.js';
 import { CacheTagsSubscriber } from '../../lib/typeorm/index.js';
 import { Photo } from './support/photo-app.js';
@@ -70,54 +67,6 @@ describe('CacheTagsModule wires TypeORM by itself', () => {
     const app = await createGalleryApp(false);
     try {
       assert.deepEqual([app.get<DataSource>(getDataSourceToken()), app.get<DataSource>(getDataSourceToken('archive'))].map(hasSubscriber), [false, false]);
-    } finally {
-      await app.close();
-    }
-  });
-});
-
-@CacheTags((book: Book) => [`Book_${book.id}`])
-@MikroEntity()
-class Book {
-  @PrimaryKey({ type: 'number' }) id!: number;
-  @Property({ type: 'string' }) title!: string;
-}
-
-@Injectable()
-class Library {
-  runs = 0;
-  constructor(readonly em: EntityManager) {}
-
-  @Cached(['Book'])
-  async titles(): Promise<string[]> {
-    this.runs++;
-    return (await this.em.fork().find(Book, {}, { orderBy: { id: 'asc' } })).map((book) => book.title);
-  }
-}
-
-describe('CacheTagsModule wires MikroORM by itself', () => {
-
-  it('installs the integration on the MikroORM of @mikro-orm/nestjs: a flush invalidates', async () => {
-    @Module({
-      imports: [
-        MikroOrmModule.forRoot({ driver: SqliteDriver, dbName: ':memory:', entities: [Book], debug: false }),
-        CacheTagsModule.forRoot({ namespace: `t-${randomUUID()}` }),
-      ],
-      providers: [Library],
-    })
-    class LibraryModule {}
-    const app = await NestFactory.createApplicationContext(LibraryModule, { logger: false, abortOnError: false });
-    try {
-      await app.get(MikroORM).schema.createSchema();
-      const library = app.get(Library);
-      assert.deepEqual(await library.titles(), []);
-      const em = library.em.fork();
-      await em.persist(em.create(Book, { title: 'Dune' })).flush();
-      assert.deepEqual(await library.titles(), ['Dune']);
-      await library.em.fork().nativeUpdate(Book, { title: 'Dune' }, { title: 'Dune Messiah' });
-      assert.deepEqual(await library.titles(), ['Dune Messiah']);
-      await library.titles();
-      assert.equal(library.runs, 3, 'served from the cache when nothing was written');
     } finally {
       await app.close();
     }
