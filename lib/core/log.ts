@@ -21,8 +21,7 @@ const silent: Line = () => undefined;
  */
 export function levels(logger: CacheTagsLogger | undefined): Log {
   if (!logger) return { debug: silent, info: silent, warn: silent, error: silent, debugs: false };
-  const at = (line: Line | undefined): Line | undefined => line?.bind(logger);
-  const warn = at(logger.warn) ?? silent;
-  const debug = at(logger.debug);
-  return { debug: debug ?? silent, info: at(logger.info) ?? silent, warn, error: at(logger.error) ?? warn, debugs: debug !== undefined };
+  const warn = logger.warn.bind(logger);
+  const debug = logger.debug?.bind(logger);
+  return { debug: debug ?? silent, info: logger.info?.bind(logger) ?? silent, warn, error: logger.error?.bind(logger) ?? warn, debugs: debug !== undefined };
 }

@@ -187,7 +187,7 @@ export class TagCache {
       }
       if (!trace) return compute(this.parts, key, entryKey, fn, tags, ttl, found, onSourceStart);
       trace.outcome = 'miss';
-      const source = traced(tracing.compute) ? () => tracing.compute.tracePromise(async () => fn(), { namespace: this.namespace, key, tags }) : fn;
+      const source = traced(tracing.compute) ? () => tracing.compute.tracePromise(async () => await fn(), { namespace: this.namespace, key, tags }) : fn;
       return compute(this.parts, key, entryKey, source, tags, ttl, found, onSourceStart);
     };
   }

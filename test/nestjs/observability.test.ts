@@ -6,7 +6,7 @@ import { Controller, Get, type LoggerService, Module, Scope } from '@nestjs/comm
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import request from 'supertest';
-import { CacheTagsError } from '../../lib/index.js';
+import { CacheTagsError, TagCache } from '../../lib/index.js';
 import { CachePage, CacheTagsModule } from '../../lib/nestjs/index.js';
 import { createPhotoApp, PLATFORMS } from './support/photo-app.js';
 
@@ -127,5 +127,26 @@ describe('CacheTagsModule option cachePageHeader', () => {
     @Module({ imports: [CacheTagsModule.forRoot({ cachePageHeader: 'X Cache' })] })
     class AppModule {}
     await assert.rejects(NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false }), /option cachePageHeader must be a header name or false, got "X Cache"/);
+  });
+});
+
+describe('The cache of CacheTagsModule', () => {
+  it('counts the hits, misses and invalidations of HTTP requests in stats()', async () => {
+    const app = await createPhotoApp({ platform: 'express', database: { type: 'sqlite' }, cacheOptions: { namespace: `t-${randomUUID()}` } });
+    try {
+      const cache = app.get(TagCache);
+      await request(app.getHttpServer()).post('/photos').send({ title: 'one' }).expect(201);
+      const written = cache.stats();
+      await request(app.getHttpServer()).get('/photos').expect(200).expect('x-cache', 'MISS');
+      await request(app.getHttpServer()).get('/photos').expect(200).expect('x-cache', 'HIT');
+      await request(app.getHttpServer()).post('/photos').send({ title: 'two' }).expect(201);
+      const stats = cache.stats();
+      assert.ok(written.invalidations.calls >= 1, 'the insert invalidated');
+      assert.equal(stats.hits - written.hits, 1, 'the second GET hit');
+      assert.ok(stats.stored > written.stored, 'the first GET stored');
+      assert.ok(stats.invalidations.calls > written.invalidations.calls, 'the second insert invalidated');
+    } finally {
+      await app.close();
+    }
   });
 });
