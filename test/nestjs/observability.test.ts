@@ -2,12 +2,13 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { Controller, Get, type LoggerService, Module, Scope } from '@nestjs/common';
+import { ConsoleLogger, Controller, Get, Logger, type LoggerService, Module, Scope } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import request from 'supertest';
 import { CacheTagsError, TagCache } from '../../lib/index.js';
 import { CachePage, CacheTagsModule } from '../../lib/nestjs/index.js';
+import { nestCacheLogger } from '../../lib/nestjs/nest-logger.js';
 import { createPhotoApp, PLATFORMS } from './support/photo-app.js';
 
 /** A Nest logger that keeps what it is told, by level and context. */
@@ -148,5 +149,27 @@ describe('The cache of CacheTagsModule', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('The cache logger of the Nest module', () => {
+  it('maps each level of cache-tags to Nest\'s: error, warn, info as log, debug', () => {
+    const recording = new RecordingLogger();
+    Logger.overrideLogger(recording);
+    try {
+      const logger = nestCacheLogger();
+      logger.error!('e', new Error('boom'));
+      logger.warn('w');
+      logger.info!('i');
+      logger.debug!('d', { tag: 'T' });
+    } finally {
+      Logger.overrideLogger(new ConsoleLogger());
+    }
+    assert.deepEqual(recording.of('CacheTags').map((line) => [line.level, line.message]), [
+      ['error', 'e (Error: boom)'],
+      ['warn', 'w'],
+      ['log', 'i'],
+      ['debug', 'd ({"tag":"T"})'],
+    ]);
   });
 });
