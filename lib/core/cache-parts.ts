@@ -24,7 +24,7 @@ export interface CacheParts {
   readonly counters: CacheCounters;
   /** The user's logger, every level callable. */
   readonly log: Log;
-  /** Reports a failure the cache worked around (logger `warn`, `error` event). */
+  /** Reports a failure the cache worked around (its counter, logger `warn`, `error` event). */
   readonly report: (operation: string, error: unknown) => void;
 }
 
