@@ -280,6 +280,7 @@ export class TagCache {
     }
     const context: InvalidateTraceContext = { namespace: this.namespace, tags, source };
     await tracing.invalidate.tracePromise(async () => {
+      context.acknowledged = false; // stays so when it rejects: only an unacknowledged invalidation does
       context.acknowledged = await this.invalidator.invalidate(tags, source);
     }, context);
   }

@@ -67,7 +67,10 @@ export interface InvalidateTraceContext extends TraceContextBase {
   tags: readonly string[];
   /** What caused it, as passed to `invalidateTags` (an ORM write's description). */
   source: unknown;
-  /** Set before the call settles: whether the store acknowledged it within `invalidationTimeoutMs`. */
+  /**
+   * Set before the call settles: whether the store acknowledged it within `invalidationTimeoutMs`
+   * (`false` also when it rejects with `E_INVALIDATION_PENDING`, under `onInvalidationTimeout: "reject"`).
+   */
   acknowledged?: boolean;
 }
 

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { tracingChannel } from 'node:diagnostics_channel';
 import { after, describe, it } from 'node:test';
-import { TRACING_CHANNELS, TagCache, addCacheTags, type TagCacheOptions, type TagCacheStats } from '../../lib/index.js';
+import { CacheTagsError, TRACING_CHANNELS, TagCache, addCacheTags, type TagCacheOptions, type TagCacheStats } from '../../lib/index.js';
 import { needs } from '../support/servers.js';
-import { OwnRedis, eventually } from '../support/redis-server.js';
+import { OwnRedis, eventually, freePort } from '../support/redis-server.js';
 import { barrier, storeCases } from '../support/stores.js';
 
 /** Counters that moved from zero, as dotted paths: what a test expects, and nothing else. */
@@ -275,6 +275,22 @@ describe('Tracing channels', () => {
     const errors = trace.events.filter((e) => e.event === 'error');
     assert.deepEqual(errors.map((e) => e.channel), ['compute', 'wrap']);
     for (const e of errors) assert.equal(e.context.error, failure);
+  });
+
+  it('publishes error on invalidate when the store does not acknowledge it and the cache rejects', async () => {
+    const cache = new TagCache({ store: `redis://127.0.0.1:${await freePort()}`, namespace: 'trace-unacknowledged', timeoutMs: 100, invalidationTimeoutMs: 50, onInvalidationTimeout: 'reject' });
+    caches.push(cache);
+    const trace = traceOf(cache.namespace);
+    try {
+      await assert.rejects(cache.invalidateTags(['Gone'], 'a write'), (error: CacheTagsError) => error.code === 'E_INVALIDATION_PENDING');
+    } finally {
+      trace.stop();
+    }
+    const error = trace.events.find((e) => e.channel === 'invalidate' && e.event === 'error');
+    assert.ok(error, JSON.stringify(trace.events.map((e) => `${e.channel}:${e.event}`)));
+    assert.equal(error.context.acknowledged, false);
+    assert.deepEqual(error.context.tags, ['Gone']);
+    assert.ok(error.context.error instanceof CacheTagsError);
   });
 
   it('publishes get, set and invalidate with their context', async () => {
