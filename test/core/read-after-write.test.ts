@@ -39,8 +39,7 @@ describe('Read after write across processes, under Redis faults', needs('redis')
     const dir = mkdtempSync(join(tmpdir(), 'ct-raw-'));
     const file = join(dir, 'db.sqlite');
     const db = openSqlite(file);
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE item (id INTEGER PRIMARY KEY, v INTEGER NOT NULL); INSERT INTO item VALUES (1, 0);');
+    db.exec('PRAGMA journal_mode = WAL; CREATE TABLE item (id INTEGER PRIMARY KEY, v INTEGER NOT NULL); INSERT INTO item VALUES (1, 0);');
     db.close();
     const redis = await OwnRedis.start();
     try {
