@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { addCacheTags, TagCache, type TagCacheOptions } from '../../lib/index.js';
+import { storeOf } from '../support/keyv-store.js';
 import { needs } from '../support/servers.js';
 import { OwnRedis, commandDelta, eventually, freePort } from '../support/redis-server.js';
 
@@ -149,7 +150,7 @@ describe('TagCache on a Redis of its own', needs('redis'), () => {
     assert.equal(await cache.wrap('closed', () => ++source, { tags: ['C'] }), 2);
     await cache.invalidateTags(['C']);
     assert.deepEqual(commandDelta(before, await redis.commandCounts()), {}, 'no command reached Redis');
-    const client = ((await cache.store()).store as { client: { isOpen: boolean } }).client;
+    const { client } = await storeOf<{ client: { isOpen: boolean } }>(cache);
     assert.equal(client.isOpen, false, 'its connection stays closed');
   });
 });
