@@ -33,7 +33,7 @@ export class WriteRecorder extends WriteInvalidator<object, MikroOrmWriteSource>
   }
 
   /** The outermost transaction a (savepoint) transaction belongs to. */
-  rootOf(trx: object): object {
+  private rootOf(trx: object): object {
     let current = trx;
     for (let parent = this.parentOf(current); parent && parent !== current; parent = this.parentOf(current)) current = parent;
     return current;
