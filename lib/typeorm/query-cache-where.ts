@@ -110,3 +110,17 @@ export function entityCondition(metadata: EntityMetadata, where: unknown): Entit
   }
   return { ...condition, alternatives: list.map((w) => conjunction(metadata, w as Record<string, unknown>)) };
 }
+
+/**
+ * Find options as a cache-key description: each `FindOperator` as its type, value and SQL (a
+ * `Raw` built by a function keeps the function, which the key refuses).
+ */
+export function keyable(value: unknown): unknown {
+  if (isFindOperator(value)) {
+    const o = value as unknown as Record<string, unknown>;
+    return { $findOperator: value.type, value: keyable(o._value), sql: o._getSql, parameters: keyable(o._objectLiteralParameters), useParameter: o._useParameter, multiple: o._multipleParameters };
+  }
+  if (Array.isArray(value)) return value.map(keyable);
+  if (typeof value !== 'object' || value === null || value instanceof Date || Buffer.isBuffer(value)) return value;
+  return Object.fromEntries(Object.keys(value).map((key) => [key, keyable((value as Record<string, unknown>)[key])]));
+}

@@ -5,7 +5,7 @@ import { queryCacheSettingsOf } from '../decorators/cache-tags.js';
 import { isKeyLookup, planQueryTags, queryCacheKey, resolveQueryCache, runCachedQuery, type QueryCacheOptions, type ResolvedQueryCache } from '../orm/index.js';
 import { conditionFields } from './query-cache-fields.js';
 import { learnRows } from './query-cache-rows.js';
-import { entityCondition, queryType } from './query-cache-where.js';
+import { entityCondition, keyable, queryType } from './query-cache-where.js';
 import { brandedSubscriber } from './query-builder-hooks.js';
 import type { BrandedSubscriber } from './write-context.js';
 
@@ -58,7 +58,7 @@ function withoutCache(options: unknown): unknown {
 /** Runs one find through the tag cache. `options` has no `cache`. */
 function serve(manager: EntityManager, subscriber: BrandedSubscriber, metadata: EntityMetadata, method: CachedQueryMethod, options: Record<string, unknown>, cache: ResolvedQueryCache): Promise<unknown> {
   const plan = planQueryTags(entityCondition(metadata, options.where), watchable(metadata, cache.invalidateOn));
-  const key = queryCacheKey(queryType(metadata), cache.id, { db: databaseOf(dataSourceOf(manager), metadata), method, options });
+  const key = queryCacheKey(queryType(metadata), cache.id, { db: databaseOf(dataSourceOf(manager), metadata), method, options: keyable(options) });
   return runCachedQuery({
     cache: subscriber.cache,
     key,
@@ -86,7 +86,8 @@ function wrap(method: string, as: CachedQueryMethod, byWhere: boolean): void {
   const original = proto[method];
   if (typeof original !== 'function') return;
   if (!byWhere) originals.set(as, original);
-  proto[method] = function cachedFind(this: EntityManager, target: unknown, arg: unknown) {
+  // async: a wrong option rejects, as the find it replaces would.
+  proto[method] = async function cachedFind(this: EntityManager, target: unknown, arg: unknown) {
     const subscriber = brandedSubscriber(dataSourceOf(this));
     if (!subscriber) return original.call(this, target, arg);
     const options = (byWhere ? { where: arg } : (arg ?? {})) as Record<string, unknown>;
@@ -130,7 +131,7 @@ export function cachedQuery<T extends ObjectLiteral>(repository: Repository<T>, 
 export function cachedQuery<T extends ObjectLiteral>(repository: Repository<T>, method: 'findOne', options: FindOneOptions<T>, cache?: QueryCacheOptions): Promise<T | null>;
 export function cachedQuery<T extends ObjectLiteral>(repository: Repository<T>, method: 'findAndCount', options?: FindManyOptions<T>, cache?: QueryCacheOptions): Promise<[T[], number]>;
 export function cachedQuery<T extends ObjectLiteral>(repository: Repository<T>, method: 'count' | 'exists', options?: FindManyOptions<T>, cache?: QueryCacheOptions): Promise<number | boolean>;
-export function cachedQuery<T extends ObjectLiteral>(repository: Repository<T>, method: CachedQueryMethod, options: FindManyOptions<T> = {}, cache: QueryCacheOptions = {}): Promise<unknown> {
+export async function cachedQuery<T extends ObjectLiteral>(repository: Repository<T>, method: CachedQueryMethod, options: FindManyOptions<T> = {}, cache: QueryCacheOptions = {}): Promise<unknown> {
   if (!WITH_OPTIONS.includes(method)) throw new CacheTagsError('E_INVALID_OPTION', `cachedQuery: method must be one of ${WITH_OPTIONS.join(', ')}, got ${describe(method)}`);
   const manager = repository?.manager;
   const subscriber = manager && brandedSubscriber(dataSourceOf(manager));

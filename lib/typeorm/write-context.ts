@@ -92,5 +92,6 @@ export async function asOrmStatement<T>(sql: string, statement: () => Promise<T>
 
 /** Whether `sql` is the text of an ORM statement running now. */
 export function isOrmStatement(sql: string): boolean {
-  return inFlight.has(sql);
+  // TypeORM 0.3 adds MariaDB's RETURNING clause while it executes, after the SQL was marked.
+  return inFlight.has(sql) || inFlight.has(sql.replace(/\s+RETURNING\s[\s\S]*$/i, ''));
 }
