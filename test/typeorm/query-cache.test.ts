@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { In, IsNull, MoreThan, type DataSource } from 'typeorm';
+import { In, IsNull, MoreThan, Raw, type DataSource } from 'typeorm';
 import { TagCache } from '../../lib/index.js';
 import { cachedQuery, installCacheTags } from '../../lib/typeorm/index.js';
 import { databaseCases } from './support/databases.js';
@@ -22,7 +22,6 @@ for (const db of databaseCases) {
       ({ dataSource: ds, drop } = await db.open({ entities: queryEntities, logger: sql }));
       cache = new TagCache();
       installCacheTags(ds, { cache });
-      if (process.env.DEBUG_QC) for (const ev of ['invalidate', 'miss', 'stale', 'set'] as const) cache.on(ev, (e: any) => console.log(db.name, ev, JSON.stringify(e.tags ?? e.reason), e.key ?? ''));
     });
     after(async () => {
       await drop();
@@ -264,9 +263,21 @@ for (const db of databaseCases) {
       assert.equal((await sql.miss(() => read())).length, 3);
     });
 
-    it('a wrong cache option names what is wrong', async () => {
+    it('a cached query inside a @Cached-style computation passes its dependencies up', async () => {
+      const s = await seed();
+      const outer = () => cache.wrap(`outer:${s.n}`, async () => (await shots().find({ where: { authorId: s.ann.id }, cache: true })).length);
+      assert.equal(await sql.miss(outer), 2);
+      await shots().save({ title: 'b2', author: s.bob });
+      assert.equal(await sql.hit(outer), 2);
+      await shots().save({ title: 'a3', author: s.ann });
+      assert.equal(await sql.miss(outer), 3);
+    });
+
+    it('a wrong cache option, or a query no key can capture, names what is wrong', async () => {
       await assert.rejects(shots().find({ cache: { ttl: -1 } as never }), /find: option cache: ttl must be an integer number of ms/);
       await assert.rejects(shots().find({ cache: { invalidate: ['x'] } as never }), /unknown cache option invalidate/);
+      await assert.rejects(shots().find({ where: { views: Raw((alias) => `${alias} > 1`) }, cache: true }), /the query cannot be cached: it holds a function .* at \.options\.where\.views\.sql/);
+      await assert.rejects(cachedQuery(authors(), 'find', {}, { invalidateOn: ['bio'] }), /invalidateOn: bio is not a condition field of Author \(its condition fields: id, username\)/);
     });
   });
 }

@@ -5,9 +5,8 @@ import type { Logger } from 'typeorm';
 export class QueryCounter implements Logger {
   count = 0;
 
-  logQuery(query?: string): void {
+  logQuery(): void {
     this.count++;
-    if (process.env.DEBUG_QC) console.log('SQL', query);
   }
   logQueryError(): void {}
   logQuerySlow(): void {}
