@@ -19,10 +19,10 @@ function columnTag(metadata: EntityMetadata, column: ColumnMetadata, value: unkn
  * bumps the tags of the rows on both sides. Whatever cannot be spelled falls back to the
  * type-level tag of its entity.
  */
-function learnEntity(metadata: EntityMetadata, entity: object, out: Set<string>, seen: Set<object>): void {
+function learnEntity(metadata: EntityMetadata, entity: object, out: Set<string>, seen: Set<object>, own: boolean): void {
   if (seen.has(entity)) return;
   seen.add(entity);
-  for (const column of metadata.primaryColumns) out.add(columnTag(metadata, column, column.getEntityValue(entity)) ?? queryType(metadata));
+  if (own) for (const column of metadata.primaryColumns) out.add(columnTag(metadata, column, column.getEntityValue(entity)) ?? queryType(metadata));
   for (const relation of metadata.relations) {
     const value = (entity as Record<string, unknown>)[relation.propertyName];
     if (value === undefined || value instanceof Promise) continue;
@@ -33,16 +33,18 @@ function learnEntity(metadata: EntityMetadata, entity: object, out: Set<string>,
       const tag = joinColumn?.referencedColumn && columnTag(target, joinColumn, joinColumn.referencedColumn.getEntityValue(entity));
       out.add(tag || queryType(target));
     }
-    learnRows(target, value, out, seen);
+    learnRows(target, value, true, out, seen);
   }
 }
 
 /**
  * The tags of the rows a query returned or loaded (rule 1): entities (arrays of them, nested
  * relations) of `metadata`; other values (counts, ids loaded with `loadRelationIds`) carry none.
+ * `own`: whether the rows' own tags are wanted, or only those of their loaded relations (the
+ * query's tags cover the rows already: `QueryTags.rowsCovered`).
  */
-export function learnRows(metadata: EntityMetadata, value: unknown, out: Set<string> = new Set(), seen: Set<object> = new Set()): Set<string> {
-  if (Array.isArray(value)) for (const item of value) learnRows(metadata, item, out, seen);
-  else if (typeof value === 'object' && value !== null) learnEntity(metadata, value, out, seen);
+export function learnRows(metadata: EntityMetadata, value: unknown, own: boolean, out: Set<string> = new Set(), seen: Set<object> = new Set()): Set<string> {
+  if (Array.isArray(value)) for (const item of value) learnRows(metadata, item, own, out, seen);
+  else if (typeof value === 'object' && value !== null) learnEntity(metadata, value, out, seen, own);
   return out;
 }

@@ -65,7 +65,7 @@ function serve(manager: EntityManager, subscriber: BrandedSubscriber, metadata: 
     tags: plan.tags,
     ttl: cache.ttl,
     run: () => originals.get(method)!.call(manager, metadata.target, options),
-    learn: (result) => [...learnRows(metadata, method === 'findAndCount' ? (result as unknown[])[0] : result)],
+    learn: (result) => [...learnRows(metadata, method === 'findAndCount' ? (result as unknown[])[0] : result, !plan.rowsCovered)],
   });
 }
 

@@ -39,14 +39,14 @@ describe('query cache: value keys', () => {
 describe('query cache: planQueryTags', () => {
   it('watches one field of a conjunction of equalities, the one with the fewest values, and the rows-unknown tag', () => {
     const plan = planQueryTags(photo([{ equalities: eq({ userId: [5, 7], status: [2] }), relations: [] }]));
-    assert.deepEqual(plan, { tags: [rowsUnknownTag('Photo'), 'Photo.status=2'], precise: true });
+    assert.deepEqual(plan, { tags: [rowsUnknownTag('Photo'), 'Photo.status=2'], precise: true, rowsCovered: true });
   });
 
   it('prefers the earlier field between equally selective ones, and invalidateOn restricts the choice', () => {
     const condition = photo([{ equalities: eq({ userId: [5], status: [2] }), relations: [] }]);
     assert.ok(planQueryTags(condition).tags.includes('Photo.userId=5'));
     assert.ok(planQueryTags(condition, ['status']).tags.includes('Photo.status=2'));
-    assert.deepEqual(planQueryTags(condition, ['title']), { tags: [rowsUnknownTag('Photo'), 'Photo'], precise: false });
+    assert.deepEqual(planQueryTags(condition, ['title']), { tags: [rowsUnknownTag('Photo'), 'Photo'], precise: false, rowsCovered: true });
   });
 
   it('falls back to the type-level tag with nothing to watch, and never to nothing', () => {
@@ -67,7 +67,7 @@ describe('query cache: planQueryTags', () => {
     const watched = planQueryTags(photo([{ equalities: eq({ status: [2] }), relations: [{ target: user, ownerJoins: true }] }]));
     assert.equal(watched.precise, true);
     const toMany = planQueryTags(photo([{ equalities: eq({}), relations: [{ target: user, ownerJoins: false }] }]));
-    assert.deepEqual(toMany, { tags: [rowsUnknownTag('Photo'), rowsUnknownTag('User'), 'User.username=david'], precise: true });
+    assert.deepEqual(toMany, { tags: [rowsUnknownTag('Photo'), rowsUnknownTag('User'), 'User.username=david'], precise: true, rowsCovered: false }, 'the photos returned must be learned');
     const ranged = planQueryTags(photo([{ equalities: eq({}), relations: [{ target: user, ownerJoins: false }], otherConditions: true }]));
     assert.equal(ranged.precise, false);
   });

@@ -94,6 +94,10 @@ for (const db of databaseCases) {
       await sql.hit(read, 'a shot of bob with status 3');
       await shots().save({ title: 'a3', status: 2, author: s.ann });
       assert.deepEqual(titles(await sql.miss(read)), ['a1', 'a3']);
+      await shots().update(s.a1.id, { title: 'a1 renamed' });
+      assert.deepEqual(titles(await sql.miss(read)), ['a1 renamed', 'a3'], 'a returned row changed: its watched field tag covers it');
+      await shots().update(s.a1.id, { title: 'a1' });
+      await sql.miss(read);
       await shots().update(s.b1.id, { authorId: s.ann.id });
       assert.deepEqual(titles(await sql.miss(read)), ['a1', 'a3', 'b1'], 'moved in (new value)');
       await shots().update(s.b1.id, { authorId: s.bob.id });
