@@ -224,6 +224,31 @@ for (const db of databaseCases) {
       assert.deepEqual(titles(await sql.miss(mine)), ['a3']);
     });
 
+    it('every write path reaches a precise query of the rows it changes, and spares one of other rows', async () => {
+      const s = await seed();
+      const mine = () => shots().find({ where: { authorId: s.cid.id }, order: { id: 'ASC' }, cache: true });
+      const others = () => shots().find({ where: { authorId: s.bob.id }, cache: true });
+      const writes: [string, () => Promise<unknown>][] = [
+        ['insert', () => shots().insert({ title: 'c1', authorId: s.cid.id })],
+        ['update by criteria', () => shots().update({ authorId: s.cid.id }, { title: 'c1 updated' })],
+        ['increment', () => shots().increment({ authorId: s.cid.id }, 'views', 1)],
+        ['soft delete', () => shots().softDelete({ authorId: s.cid.id })],
+        ['restore', () => shots().restore({ authorId: s.cid.id })],
+        ['upsert', async () => shots().upsert({ id: (await shots().findOneByOrFail({ authorId: s.cid.id })).id, title: 'c1 upserted', authorId: s.cid.id }, ['id'])],
+        ['query builder update', () => ds.createQueryBuilder().update(Shot).set({ status: 7 }).where('authorId = :id', { id: s.cid.id }).execute()],
+        ['remove', async () => shots().remove(await shots().findBy({ authorId: s.cid.id }))],
+      ];
+      await sql.miss(others);
+      for (const [name, write] of writes) {
+        await mine();
+        await sql.hit(mine, `stored before ${name}`);
+        await write();
+        await sql.miss(mine, name);
+        await sql.hit(others, `${name} changed no shot of bob`);
+      }
+      assert.deepEqual(await mine(), []);
+    });
+
     it('writes whose rows are not known (raw SQL, bulk writes) invalidate precise queries', async () => {
       const s = await seed();
       const read = () => shots().find({ where: { authorId: s.cid.id }, cache: true });

@@ -1,4 +1,4 @@
-import { Column, Entity, JoinColumn, JoinTable, ManyToMany, ManyToOne, OneToMany, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, DeleteDateColumn, Entity, JoinColumn, JoinTable, ManyToMany, ManyToOne, OneToMany, PrimaryGeneratedColumn } from 'typeorm';
 import { CacheTags } from '../../../lib/index.js';
 
 /*
@@ -34,6 +34,7 @@ export class Shot {
   @Column({ type: 'int', nullable: true }) authorId!: number | null;
   @ManyToOne(() => Author, (author) => author.shots, { nullable: true, onDelete: 'CASCADE' }) @JoinColumn({ name: 'authorId' }) author?: Author | null;
   @ManyToMany(() => Label, (label) => label.shots) @JoinTable() labels?: Label[];
+  @DeleteDateColumn({ type: Date, nullable: true }) deletedAt?: Date | null;
 }
 
 /** Cached whatever the query, by its entity's default. */
