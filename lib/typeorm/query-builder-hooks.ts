@@ -1,4 +1,4 @@
-import { DeleteQueryBuilder, EntityManager, InsertQueryBuilder, SelectQueryBuilder, UpdateQueryBuilder, type DataSource, type EntityMetadata, type QueryRunner } from 'typeorm';
+import { DeleteQueryBuilder, EntityManager, InsertQueryBuilder, UpdateQueryBuilder, type DataSource, type EntityMetadata, type QueryRunner } from 'typeorm';
 import { SoftDeleteQueryBuilder } from 'typeorm/query-builder/SoftDeleteQueryBuilder.js';
 import { collectTagFailures, type ResolvedOrmOptions } from '../orm/index.js';
 import { bulkCascadeTags, cascadeTags, unknownRowTags } from './entity-tags.js';
@@ -39,12 +39,21 @@ function mainMetadata(qb: WriteBuilder): EntityMetadata | undefined {
 /**
  * A SELECT of the rows that `qb`'s WHERE matches, on `qb`'s query runner, at most `limit` of
  * them (a bulk write is told apart by reading one row past its threshold, never all of them).
+ *
+ * A fresh builder over the write's table and alias, given the write's WHERE and parameters, not a
+ * clone of the write's expression map: before TypeORM 0.3.31 the write's map keeps every alias its
+ * builder was made with (`manager.increment` runs `createQueryBuilder(Photo, 'entity').update(Photo)`),
+ * and a SELECT from that clone lists the table twice in FROM (an ambiguous column).
  */
 function rowsMatching(qb: WriteBuilder, metadata: EntityMetadata, limit?: number): Promise<Row[]> {
-  const select = new SelectQueryBuilder<any>(qb as any);
-  select.expressionMap.queryType = 'select';
-  select.expressionMap.valuesSet = undefined;
-  select.expressionMap.returning = '';
+  const select = qb.connection.createQueryBuilder(runnerOf(qb)).from(metadata.target, qb.alias);
+  // The WHERE's column paths were written for the write's builder, unprefixed (`user.id` is a path).
+  select.expressionMap.aliasNamePrefixingEnabled = qb.expressionMap.aliasNamePrefixingEnabled;
+  select.expressionMap.wheres = [...qb.expressionMap.wheres];
+  select.setParameters(qb.getParameters());
+  // TypeORM 0.3's native parameters (1.x has none), which a write may have been given.
+  const native = (qb.expressionMap as { nativeParameters?: Record<string, unknown> }).nativeParameters;
+  if (native) Object.assign(select.expressionMap, { nativeParameters: { ...native } });
   if (limit !== undefined) select.limit(limit);
   return selectRows(select, metadata);
 }
