@@ -4,7 +4,7 @@ import { In, IsNull, MoreThan, Raw, type DataSource } from 'typeorm';
 import { TagCache } from '../../lib/index.js';
 import { cachedQuery, installCacheTags } from '../../lib/typeorm/index.js';
 import { databaseCases } from './support/databases.js';
-import { Author, Label, Setting, Shot, queryEntities } from './support/query-entities.js';
+import { Author, Label, Media, Setting, Shot, queryEntities } from './support/query-entities.js';
 import { QueryCounter } from './support/query-counter.js';
 
 /*
@@ -306,6 +306,7 @@ for (const db of databaseCases) {
       await assert.rejects(shots().find({ cache: { ttl: -1 } as never }), /find: option cache: ttl must be an integer number of ms/);
       await assert.rejects(shots().find({ cache: { invalidate: ['x'] } as never }), /unknown cache option invalidate/);
       await assert.rejects(shots().find({ where: { views: Raw((alias) => `${alias} > 1`) }, cache: true }), /the query cannot be cached: it holds a function .* at \.options\.where\.views\.sql/);
+      await assert.rejects(ds.getRepository(Media).find({ cache: true }), /cache: Media has the child entity Song, whose writes do not reach queries of Media; decorate Media with @CacheTags/);
       await assert.rejects(cachedQuery(authors(), 'find', {}, { invalidateOn: ['bio'] }), /invalidateOn: bio is not a condition field of Author \(its condition fields: id, username\)/);
     });
   });
