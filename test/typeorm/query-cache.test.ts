@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { In, IsNull, MoreThan, Raw, type DataSource } from 'typeorm';
-import { TagCache } from '../../lib/index.js';
+import type { TagCache } from '../../lib/index.js';
 import { cachedQuery, installCacheTags } from '../../lib/typeorm/index.js';
+import { storeCases } from '../support/stores.js';
 import { databaseCases } from './support/databases.js';
 import { Author, Label, Media, Setting, Shot, queryEntities } from './support/query-entities.js';
 import { QueryCounter } from './support/query-counter.js';
@@ -12,15 +13,19 @@ import { QueryCounter } from './support/query-counter.js';
  * invalidate it (the next call is still a hit: no statement reaches the database); a write that
  * must (the next call runs the query and returns the new data). On SQLite, PostgreSQL, MariaDB.
  */
-for (const db of databaseCases) {
-  describe(`TypeORM query cache on ${db.name}`, { skip: db.skip }, () => {
+const [memory, redis] = storeCases;
+// Every database with the in-process store; SQLite with Redis too, whose ordering judges the learned tags.
+const cases = [...databaseCases.map((db) => ({ db, store: memory })), { db: databaseCases[0], store: redis }];
+
+for (const { db, store } of cases) {
+  describe(`TypeORM query cache on ${db.name}, ${store.name} store`, { skip: db.skip || store.skip }, () => {
     const sql = new QueryCounter();
     let ds: DataSource;
     let drop: () => Promise<void>;
     let cache: TagCache;
     before(async () => {
       ({ dataSource: ds, drop } = await db.open({ entities: queryEntities, logger: sql }));
-      cache = new TagCache();
+      cache = store.make();
       installCacheTags(ds, { cache });
     });
     after(async () => {
