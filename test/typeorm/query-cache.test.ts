@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { In, IsNull, MoreThan, Raw, type DataSource } from 'typeorm';
-import type { TagCache } from '../../lib/index.js';
-import { cachedQuery, installCacheTags } from '../../lib/typeorm/index.js';
+import { Column, Entity, In, IsNull, MoreThan, PrimaryGeneratedColumn, Raw, type DataSource } from 'typeorm';
+import { CacheTags, TagCache } from '../../lib/index.js';
+import { CacheTagsSubscriber, cachedQuery, installCacheTags } from '../../lib/typeorm/index.js';
 import { storeCases } from '../support/stores.js';
 import { databaseCases } from './support/databases.js';
 import { Author, Label, Media, Setting, Shot, queryEntities } from './support/query-entities.js';
@@ -316,3 +316,27 @@ for (const { db, store } of cases) {
     });
   });
 }
+
+@CacheTags({ conditionFields: ['nope'] })
+@Entity()
+class Misdeclared {
+  @PrimaryGeneratedColumn() id!: number;
+  @Column({ type: 'varchar' }) name!: string;
+}
+
+describe('a wrong @CacheTags conditionFields', () => {
+  it('fails installCacheTags and every cached query of the entity, never a write', async () => {
+    const { dataSource, drop } = await databaseCases[0].open({ entities: [Misdeclared] });
+    const cache = new TagCache();
+    try {
+      assert.throws(() => installCacheTags(dataSource, { cache }), /@CacheTags of Misdeclared: conditionFields names nope, which is not a column of the entity/);
+      dataSource.subscribers.push(new CacheTagsSubscriber({ cache })); // as when listed in the DataSource's subscribers
+      const saved = await dataSource.getRepository(Misdeclared).save({ name: 'x' });
+      assert.ok(saved.id > 0);
+      await assert.rejects(dataSource.getRepository(Misdeclared).find({ cache: true }), /conditionFields names nope/);
+    } finally {
+      await drop();
+      await cache.close();
+    }
+  });
+});
