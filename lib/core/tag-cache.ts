@@ -156,7 +156,9 @@ export class TagCache {
     const ttl = options.ttl ?? this.settings.ttl;
     const entryKey = this.parts.keys.entry(key);
     if (traced(tracing.wrap)) return this.tracedWrap(key, entryKey, fn, tags, ttl) as Promise<Awaited<T>>;
-    const outcome = await this.flights.run(entryKey, this.lead(key, entryKey, fn, tags, ttl, undefined));
+    const led = this.flights.run(entryKey, this.lead(key, entryKey, fn, tags, ttl, undefined));
+    // An in-process hit is answered without waiting.
+    const outcome = led instanceof Promise ? await led : led;
     this.bubble(outcome);
     return outcome.value as Awaited<T>;
   }
@@ -171,25 +173,26 @@ export class TagCache {
     const entryKey = this.parts.keys.entry(key);
     if (traced(tracing.get)) {
       const context: GetTraceContext = { namespace: this.namespace, key };
-      return tracing.get.tracePromise(async () => this.served(await lookup(this.parts, key, entryKey, []), context), context) as Promise<T | undefined>;
+      return tracing.get.tracePromise(async () => this.served(await lookup(this.parts, key, entryKey, [], same), context), context) as Promise<T | undefined>;
     }
-    return this.served(await lookup(this.parts, key, entryKey, []), undefined) as T | undefined;
+    const looked = lookup(this.parts, key, entryKey, [], same);
+    return this.served(looked instanceof Promise ? await looked : looked, undefined) as T | undefined;
   }
 
   /** What a single flight of `wrap` runs: a lookup, then the source after a miss. */
   private lead(key: string, entryKey: string, fn: () => unknown, tags: string[], ttl: number, trace: WrapTraceContext | undefined): Lead {
-    return async (onSourceStart) => {
-      const found = await lookup(this.parts, key, entryKey, tags);
-      if (found && isHit(found)) {
-        this.parts.counters.hits++;
-        if (trace) trace.outcome = 'hit';
-        return found;
-      }
-      if (!trace) return compute(this.parts, key, entryKey, fn, tags, ttl, found, onSourceStart);
-      trace.outcome = 'miss';
-      const source = traced(tracing.compute) ? () => tracing.compute.tracePromise(async () => await fn(), { namespace: this.namespace, key, tags }) : fn;
-      return compute(this.parts, key, entryKey, source, tags, ttl, found, onSourceStart);
-    };
+    return (onSourceStart) =>
+      lookup(this.parts, key, entryKey, tags, (found) => {
+        if (found && isHit(found)) {
+          this.parts.counters.hits++;
+          if (trace) trace.outcome = 'hit';
+          return found;
+        }
+        if (!trace) return compute(this.parts, key, entryKey, fn, tags, ttl, found, onSourceStart);
+        trace.outcome = 'miss';
+        const source = traced(tracing.compute) ? () => tracing.compute.tracePromise(async () => await fn(), { namespace: this.namespace, key, tags }) : fn;
+        return compute(this.parts, key, entryKey, source, tags, ttl, found, onSourceStart);
+      });
   }
 
   /** {@link TagCache.wrap} published on `cache-tags:wrap` (and its source on `cache-tags:compute`). */
@@ -334,6 +337,8 @@ export class TagCache {
     for (const tag of Object.keys(outcome.versions)) scope.learn(tag, outcome.versions[tag], this);
   }
 }
+
+const same = <T>(found: T): T => found;
 
 function entryTags(options: EntryOptions, where: string): string[] {
   if (typeof options !== 'object' || options === null) {
