@@ -9,7 +9,8 @@ import { describe } from './tracking-scope.js';
  * - `error`: an invalidation the store did not acknowledge in time, an ORM tag function that threw
  *   (falls back to `warn` when absent);
  * - `warn`: a store failure the cache worked around (served from the source);
- * - `info`: a recovery, such as a pending invalidation written by a retry (dropped when absent);
+ * - `info`: a recovery: the store answering again after failures, a pending invalidation written
+ *   by a retry (dropped when absent);
  * - `debug`: why a computed value was not stored (dropped when absent).
  * @public
  */

@@ -8,7 +8,7 @@ import { Invalidator } from './invalidation.js';
 import { KeyBuilder } from './keys.js';
 import { levels } from './log.js';
 import { isHit, lookup, type Miss } from './lookup.js';
-import { assertDuration, resolveSettings, type CacheTagsLogger, type EntryOptions, type Settings, type TagCacheOptions } from './options.js';
+import { assertDuration, resolveSettings, type EntryOptions, type Settings, type TagCacheOptions } from './options.js';
 import { recordNotStored, recordStored } from './outcomes.js';
 import { PendingInvalidations } from './pending-invalidations.js';
 import { RememberedTags } from './remembered-tags.js';
@@ -61,13 +61,11 @@ export class TagCache {
   private readonly driver: StoreDriver;
   private readonly keyv: Keyv;
   private readonly ownsStore: boolean;
-  private readonly logger: CacheTagsLogger | undefined;
 
   constructor(options: TagCacheOptions = {}) {
     const settings = resolveSettings(options);
     this.settings = settings;
     this.namespace = settings.namespace;
-    this.logger = options.logger;
     const opened = openStore(options.store, { timeoutMs: settings.timeoutMs, maxEntries: settings.maxEntries, maxTagVersions: settings.maxTagVersions });
     this.keyv = opened.keyv;
     this.driver = opened.driver;
@@ -86,7 +84,7 @@ export class TagCache {
     };
     const pending = new PendingInvalidations((tags) => versions.invalidate(tags, { force: true }), settings.retryInitialMs, settings.retryMaxMs, recovered);
     const gateway = new StoreGateway(opened.driver, settings.timeoutMs, new CircuitBreaker(options.circuitBreaker), report, () => {
-      this.logger?.warn(`cache-tags: store of namespace "${this.namespace}" answers again`);
+      log.info(`cache-tags: store of namespace "${this.namespace}" answers again`);
       void pending.flush();
     });
     const versions = new TagVersions(keys, gateway, settings.tagTtl, settings.clockSkewMs);
