@@ -143,7 +143,9 @@ function wrapMethod(original: AnyFunction, member: string | symbol, options: Cac
     const cacheKey = methodKey(scope === plan.scope ? plan : { ...plan, scope }, label, this, args, where);
     const entryTags = typeof tags === 'function' ? tags(...(args as never[])) : (tags ?? []);
     assertTags(entryTags, `${where}: tags`);
-    return cache.wrap(cacheKey, () => original.apply(this, args), { tags: [...entryTags], ttl });
+    // Awaited here: an async function that returns a promise adopts it two microtask hops later.
+    const value = await cache.wrap(cacheKey, () => original.apply(this, args), { tags: [...entryTags], ttl });
+    return value;
   };
   Object.defineProperty(cached, 'name', { value: original.name });
   return cached;
