@@ -1,5 +1,6 @@
 import type { TypedEmitter } from './events.js';
 import type { KeyBuilder } from './keys.js';
+import type { CacheTagsLogger } from './options.js';
 import type { PendingInvalidations } from './pending-invalidations.js';
 import type { RememberedTags } from './remembered-tags.js';
 import type { Serializer } from './serializer.js';
@@ -18,6 +19,8 @@ export interface CacheParts {
   readonly pending: PendingInvalidations;
   readonly remembered: RememberedTags;
   readonly serializer: Serializer;
+  /** Receives the failures of user code the cache worked around (a `resultTags` function that threw). */
+  readonly logger: CacheTagsLogger | undefined;
   /** Reports a failure the cache worked around (logger `warn`, `error` event). */
   readonly report: (operation: string, error: unknown) => void;
 }

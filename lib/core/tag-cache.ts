@@ -76,6 +76,7 @@ export class TagCache {
       pending,
       remembered: new RememberedTags(settings.rememberedKeys),
       serializer: settings.serializer,
+      logger: this.logger,
       report,
     };
     this.flights = new SingleFlight(this.parts);
@@ -102,9 +103,10 @@ export class TagCache {
 
   /**
    * Returns the cached value of `key` if it is still valid; otherwise runs `fn`, stores its result
-   * under `options.tags` and returns it. Concurrent calls for one key in this process share one
-   * run of `fn`. The versions of the tags are read before `fn` runs, so a value computed while one
-   * of its tags is invalidated is returned to this caller but never served again.
+   * under `options.tags` (and those `options.resultTags` derives from it) and returns it. Concurrent
+   * calls for one key in this process share one run of `fn`. The versions of the tags are read
+   * before `fn` runs, so a value computed while one of its tags is invalidated is returned to this
+   * caller but never served again.
    * @public
    */
   async wrap<T>(key: string, fn: () => T | Promise<T>, options: EntryOptions = {}): Promise<Awaited<T>> {
@@ -114,12 +116,16 @@ export class TagCache {
     }
     const tags = entryTags(options, `TagCache.wrap("${key}")`);
     assertDuration(options.ttl, `TagCache.wrap("${key}"): ttl`);
+    const { resultTags } = options;
+    if (resultTags !== undefined && typeof resultTags !== 'function') {
+      throw new CacheTagsError('E_INVALID_OPTION', `TagCache.wrap("${key}"): option resultTags must be a function of the value, got ${describe(resultTags)}`);
+    }
     const ttl = options.ttl ?? this.settings.ttl;
     const entryKey = this.parts.keys.entry(key);
     const outcome = await this.flights.run(entryKey, async (onSourceStart) => {
       const found = await lookup(this.parts, key, entryKey, tags);
       if (found && isHit(found)) return found;
-      return compute(this.parts, key, entryKey, fn, tags, ttl, found, onSourceStart);
+      return compute(this.parts, key, entryKey, fn, { declared: tags, resultTags, ttl }, found, onSourceStart);
     });
     this.bubble(outcome);
     return outcome.value as Awaited<T>;
