@@ -1,5 +1,6 @@
 import type { DataSource, EntityMetadata, QueryRunner } from 'typeorm';
 import { tagsOfChange, typeTagsOf } from '../orm/index.js';
+import { memberCollectionTags, memberRelationTags } from './collections.js';
 import { keyOf, rowsByKeys, type Row } from './rows.js';
 
 /** The type-level tags of the entity behind `metadata` (an EntitySchema entity: its name). */
@@ -8,12 +9,18 @@ export function metadataTypeTags(metadata: EntityMetadata): string[] {
   return typeof metadata.target === 'function' ? typeTagsOf(metadata.target) : [metadata.targetName];
 }
 
-/** The tags that a change of `rows` (old rows, new rows: any mix) invalidates, type-level tags included. */
+/**
+ * The tags that a change of `rows` (old rows, new rows: any mix) invalidates, type-level tags and
+ * the tags of the collections the rows are members of included. With no row known, the type-level
+ * tags and the relation tags of those collections stand in.
+ */
 export function rowTags(metadata: EntityMetadata, rows: readonly (Row | undefined)[]): string[] {
   const tags = new Set(metadataTypeTags(metadata));
   if (typeof metadata.target === 'function') {
     for (const row of rows) if (row) for (const tag of tagsOfChange(metadata.target, row, undefined)) tags.add(tag);
   }
+  const collections = rows.some(Boolean) ? memberCollectionTags(metadata, rows) : memberRelationTags(metadata);
+  for (const tag of collections) tags.add(tag);
   return [...tags];
 }
 
@@ -29,7 +36,7 @@ function junctionSides(junction: EntityMetadata) {
  * are now (read on `queryRunner`), and both entities' type-level tags.
  */
 export async function junctionTags(dataSource: DataSource, queryRunner: QueryRunner | undefined, junction: EntityMetadata, links: readonly object[]): Promise<string[]> {
-  const tags = new Set(metadataTypeTags(junction));
+  const tags = new Set([...metadataTypeTags(junction), ...memberCollectionTags(junction, links as Row[])]);
   for (const side of junctionSides(junction)) {
     const keys = links.map((link) => side.columns.map((column) => (link as Row)[column.propertyName] ?? column.getEntityValue(link)));
     const rows = await rowsByKeys(dataSource, queryRunner, side.metadata, side.referenced, keys);
@@ -51,7 +58,7 @@ function reachableTypeTags(dataSource: DataSource, metadata: EntityMetadata, see
   for (const { child, fk } of dependents(dataSource, metadata)) {
     if (seen.has(child)) continue;
     seen.add(child);
-    tags.push(...metadataTypeTags(child));
+    tags.push(...rowTags(child, []));
     if (fk.onDelete === 'CASCADE') tags.push(...reachableTypeTags(dataSource, child, seen));
   }
   return tags;
