@@ -3,6 +3,7 @@ import { addCacheTags, currentScope } from '../core/tracking-scope.js';
 import { tagsFor } from '../decorators/cache-tags.js';
 import { TagComputation, mergeOrmOptions, resolveOrmOptions, type CacheTagsOrmOptions, type ResolvedOrmOptions, type TagFunctionFailure } from '../orm/index.js';
 import { coverCollectionInit, heldCollectionTags, linkCollectionTags } from './collections.js';
+import { coverLoadDispatch } from './load-dispatch.js';
 import { cascadeTags, relatedTags } from './row-queries.js';
 import { entityShaped, holdsForeignKey, tagsOfRows, type Row } from './rows.js';
 import { WriteRecorder, type MikroOrmWriteSource } from './write-recorder.js';
@@ -67,6 +68,7 @@ export class CacheTagsSubscriber implements EventSubscriber {
     this.options = resolveOrmOptions('CacheTagsSubscriber', options);
     this.recorder = new WriteRecorder(this.options.cache, this.options.logger);
     coverCollectionInit((owner) => subscribersOf(helper(owner).__em as EntityManager | undefined).some((s) => s.options.trackLoads));
+    coverLoadDispatch((s) => s instanceof CacheTagsSubscriber);
   }
 
   /** Switches to the options given (checked as by the constructor); options not given keep their current values. */
