@@ -67,7 +67,7 @@ export class CacheTagsSubscriber implements EventSubscriber {
   constructor(options: CacheTagsSubscriberOptions = {}) {
     this.options = resolveOrmOptions('CacheTagsSubscriber', options);
     this.recorder = new WriteRecorder(this.options.cache, this.options.logger);
-    coverCollectionInit((owner) => subscribersOf(helper(owner).__em as EntityManager | undefined).some((s) => s.options.trackLoads));
+    coverCollectionInit((owner) => subscribersOf(helper(owner).__em).some((s) => s.options.trackLoads));
     coverLoadDispatch((s) => s instanceof CacheTagsSubscriber);
   }
 

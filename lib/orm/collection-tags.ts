@@ -17,7 +17,7 @@ import { tagForType } from '../decorators/cache-tags.js';
 /** How an owner's primary key reads in a tag: a scalar as is, a composite key as JSON. */
 function idText(id: unknown): string {
   if (Array.isArray(id)) return id.length === 1 ? idText(id[0]) : JSON.stringify(id.map((part) => (typeof part === 'bigint' ? String(part) : part)));
-  return typeof id === 'object' && id !== null ? JSON.stringify(id) : String(id as string | number | bigint);
+  return typeof id === 'object' && id !== null ? JSON.stringify(id) : String(id);
 }
 
 /** Whether `id` names a row: no part of it is missing. */

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Collection, Entity, ManyToMany, ManyToOne, OneToMany, PrimaryKey, Property, type MikroORM } from '@mikro-orm/core';
 import { Cached, CacheTags, setDefaultTagCache, TagCache } from '../../lib/index.js';
+import { readTwice } from '../support/hits.js';
 import { storeCases } from '../support/stores.js';
 import { databaseCases, openOrm } from './support/orm.js';
 
@@ -89,13 +90,7 @@ for (const db of databaseCases) {
       reader = new Reader(orm);
     });
 
-    async function cached<T>(read: () => Promise<T>): Promise<T> {
-      const value = await read();
-      const runs = reader.runs;
-      assert.deepEqual(await read(), value);
-      assert.equal(reader.runs, runs, 'a hit before the write');
-      return value;
-    }
+    const cached = <T>(read: () => Promise<T>): Promise<T> => readTwice(read, () => reader.runs);
 
     it('an empty populated collection is invalidated by a new member; a member of another owner does not reach it', async () => {
       assert.deepEqual(await cached(() => reader.reactionsOf(5)), []);

@@ -10,6 +10,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { Column, Entity, JoinTable, ManyToMany, ManyToOne, OneToMany, PrimaryColumn, type DataSource } from 'typeorm';
 import { Cached, CacheTags, setDefaultTagCache, TagCache } from '../../lib/index.js';
 import { installCacheTags } from '../../lib/typeorm/index.js';
+import { readTwice } from '../support/hits.js';
 import { storeCases } from '../support/stores.js';
 import { databaseCases } from './support/databases.js';
 
@@ -108,14 +109,7 @@ for (const db of databaseCases) {
       await cache.close();
     });
 
-    /** Reads `read` twice, checking the second is a hit, and returns the value. */
-    async function cached<T>(read: () => Promise<T>): Promise<T> {
-      const value = await read();
-      const runs = reader.runs;
-      assert.deepEqual(await read(), value);
-      assert.equal(reader.runs, runs, 'a hit before the write');
-      return value;
-    }
+    const cached = <T>(read: () => Promise<T>): Promise<T> => readTwice(read, () => reader.runs);
 
     it('an empty collection loaded with relations is invalidated by a new member; a member of another owner does not reach it', async () => {
       assert.deepEqual(await cached(() => reader.remarksOf(5)), []);
