@@ -38,7 +38,8 @@ async function invalidate<T extends ObjectLiteral>(dataSourceOrManager: DataSour
   if (!subscriber) throw notInstalled('DataSource');
   if (!dataSource.hasMetadata(entity)) throw unknownEntity(entity);
   const metadata = dataSource.getMetadata(entity);
-  const tags = new Set(metadataTypeTags(metadata));
+  // Without ids the rows are unknown: the type-level tags and the relation tags of the collections they belong to stand in.
+  const tags = new Set(ids && ids.length > 0 ? metadataTypeTags(metadata) : rowTags(metadata, []));
   if (ids && ids.length > 0) {
     const primary = metadata.primaryColumns;
     const keys = ids.map((id) => (typeof id === 'object' && id !== null ? keyOf(primary, id) : [id]));
