@@ -1,6 +1,7 @@
 import type { CacheParts, Outcome, StoredEntry } from './cache-parts.js';
 import type { TagCacheEvents } from './events.js';
 import type { Miss } from './lookup.js';
+import { recordNotStored, recordStored } from './outcomes.js';
 import { serializeFor } from './serializer.js';
 import { TrackingScope, assertTags, runInScope } from './tracking-scope.js';
 
@@ -31,7 +32,7 @@ export async function compute(
   miss: Miss | undefined,
   onSourceStart: () => void,
 ): Promise<Outcome> {
-  const { versions, events } = parts;
+  const { versions } = parts;
   const { declared, ttl } = entry;
   let answered = miss !== undefined;
   const captured = new Map<string, string>();
@@ -64,7 +65,7 @@ export async function compute(
 
   const reason = tagsFailure ? 'result-tags-failed' : unstorableReason(parts, scope, late, lateVersions, mark, answered);
   if (reason) {
-    if (events.has('stale')) events.emit('stale', tagsFailure ? { key, reason, error: tagsFailure.error } : { key, reason });
+    recordNotStored(parts, key, reason, tagsFailure?.error);
     /*
      * Learned tags go up without a version: an enclosing computation must judge them itself, as its
      * own, since this value may mix generations or predate one of them.
@@ -81,7 +82,7 @@ export async function compute(
   if (await parts.gateway.write([{ key: entryKey, value: stored, ttl: ttl || undefined }])) {
     const tags = Object.keys(all);
     parts.remembered.note(key, tags, declared);
-    if (events.has('set')) events.emit('set', { key, tags, ttl: ttl || undefined });
+    recordStored(parts, key, tags, ttl || undefined);
   }
   return { value, versions: all, verifiable: true, computed: true };
 }
@@ -107,10 +108,7 @@ function learnResultTags(parts: CacheParts, scope: TrackingScope, key: string, v
     for (const tag of tags) scope.learn(tag, undefined, parts.owner);
     return undefined;
   } catch (error) {
-    const { logger } = parts;
-    const message = `cache-tags: the resultTags function of cache key "${key}" failed; the value was returned but not stored`;
-    if (logger?.error) logger.error(message, error);
-    else logger?.warn(message, error);
+    parts.log.error(`cache-tags: the resultTags function of cache key "${key}" failed; the value was returned but not stored`, error);
     return { error };
   }
 }

@@ -59,6 +59,8 @@ export class CacheTagsSubscriber implements EventSubscriber {
   readonly recorder: WriteRecorder;
   /** Tags read before the writes of a flush (rows the database changes by itself, links it unlinks wholesale). */
   private readonly preWrite = new WeakMap<UnitOfWork, { tags: string[]; computation: TagComputation }>();
+  /** The transaction a savepoint is being started in, per entity manager starting it. */
+  private readonly startingIn = new WeakMap<EntityManager, object>();
 
   /** The options in force (defaults applied). */
   options: ResolvedOrmOptions;
@@ -129,6 +131,20 @@ export class CacheTagsSubscriber implements EventSubscriber {
       }
     });
     await this.recorder.record(transactionOf(em), [...tags], { orm: 'mikro-orm', operation: 'flush' }, computation.failures);
+  }
+
+  /*
+   * MikroORM 7 starts a savepoint with these two events, on one entity manager: the first carries
+   * the enclosing transaction, the second the savepoint. (6 fires them for root transactions only.)
+   */
+  beforeTransactionStart({ em, transaction }: TransactionEventArgs): void {
+    if (transaction) this.startingIn.set(em, transaction);
+  }
+
+  afterTransactionStart({ em, transaction }: TransactionEventArgs): void {
+    const parent = this.startingIn.get(em);
+    this.startingIn.delete(em);
+    if (parent && transaction) this.recorder.savepointStarted(transaction, parent);
   }
 
   async afterTransactionCommit({ transaction }: TransactionEventArgs): Promise<void> {

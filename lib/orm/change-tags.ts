@@ -1,5 +1,6 @@
 import { hasCacheTags, tagForType } from '../decorators/cache-tags.js';
 import { rowTagsOrNone } from './tag-failures.js';
+import { unknownRowsTags } from './query-tags.js';
 
 type Row = Record<string, unknown>;
 
@@ -32,4 +33,13 @@ export function tagsOfChange(cls: Function, before: Row | undefined, after: Row 
     if (row) for (const tag of rowTagsOrNone(cls, row)) tags.add(tag);
   }
   return [...tags];
+}
+
+/**
+ * What a write of rows of `cls` that are not known (a bulk write, raw SQL, a cascade past
+ * `cascadeDepth`) invalidates: the type-level tags and, with each, its rows-unknown tag, which
+ * every precise cached query of the entity depends on (docs/query-cache.md).
+ */
+export function unknownRowsTagsOf(cls: Function): string[] {
+  return unknownRowsTags(typeTagsOf(cls));
 }
