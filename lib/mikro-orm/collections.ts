@@ -110,7 +110,8 @@ export function coverCollectionInit(tracks: (owner: object) => boolean): void {
   const proto = Collection.prototype as unknown as Record<PropertyKey, unknown>;
   if (proto[HOOKED]) return;
   proto[HOOKED] = true;
-  const init = proto.init as (this: Collection<object>, ...args: unknown[]) => Promise<unknown>;
+  const init = proto.init as ((this: Collection<object>, ...args: unknown[]) => Promise<unknown>) | undefined;
+  if (typeof init !== 'function') return;
   proto.init = function (this: Collection<object>, ...args: unknown[]): Promise<unknown> {
     if (currentScope() && isToMany(this.property) && tracks(this.owner)) {
       const meta = helper(this.owner).__meta as EntityMetadata;

@@ -21,9 +21,11 @@ export function coverLoadDispatch(isOurs: (subscriber: EventSubscriber) => boole
   const proto = EventManager.prototype as unknown as { hasListeners: HasListeners } & Record<symbol, boolean>;
   if (proto[HOOKED]) return;
   proto[HOOKED] = true;
-  const original = proto.hasListeners;
+  const original = proto.hasListeners as HasListeners | undefined;
+  // A MikroORM whose event manager has another shape keeps dispatching as it does.
+  if (typeof original !== 'function' || typeof EventManager.prototype.getSubscribers !== 'function') return;
   proto.hasListeners = function hasListeners(this: EventManager, event: EventType, meta: EntityMetadata): boolean {
-    if (event !== EventType.onLoad || currentScope() || meta.hooks.onLoad?.length) return original.call(this, event, meta);
+    if (event !== EventType.onLoad || currentScope() || meta.hooks?.onLoad?.length) return original.call(this, event, meta);
     for (const subscriber of this.getSubscribers()) {
       if ('onLoad' in subscriber && !isOurs(subscriber)) return original.call(this, event, meta);
     }

@@ -6,11 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { Collection, Entity, ManyToMany, ManyToOne, OneToMany, PrimaryKey, Property, type MikroORM } from '@mikro-orm/core';
+import { Collection, type MikroORM } from '@mikro-orm/core';
 import { Cached, CacheTags, setDefaultTagCache, TagCache } from '../../lib/index.js';
 import { readTwice } from '../support/hits.js';
 import { storeCases } from '../support/stores.js';
 import { databaseCases, openOrm } from './support/orm.js';
+import { Entity, ManyToMany, ManyToOne, OneToMany, PrimaryKey, Property } from './support/versions.js';
 
 @CacheTags((post: Post) => [`Post_${post.id}`])
 @Entity()
