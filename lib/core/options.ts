@@ -122,6 +122,16 @@ export interface EntryOptions {
   /** Tags the entry depends on: invalidating any of them makes it miss. */
   tags?: string[];
   /**
+   * Only for `wrap`: tags derived from the computed value, for ids known only once it is there
+   * (`(photos) => photos.map((p) => `Photo_${p.id}`)`). They are added before the value is stored
+   * and judged like every tag learned during a computation: a write that invalidated one of them
+   * after the computation began keeps the value out of the cache. A function that throws (or
+   * returns anything but a list of non-empty strings) leaves the value returned to its caller but
+   * not stored, and is reported to the logger at `error` level.
+   * @default none
+   */
+  resultTags?: (value: any) => readonly string[];
+  /**
    * Time to live in ms (0: no expiry).
    * @default the cache's `ttl`
    */

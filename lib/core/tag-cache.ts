@@ -1,7 +1,7 @@
 import type { Keyv } from 'keyv';
 import { unique, type CacheParts, type Outcome, type StoredEntry } from './cache-parts.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import { compute } from './computation.js';
+import { compute, type ComputedEntry } from './computation.js';
 import { CacheTagsError } from './errors.js';
 import { TypedEmitter, type TagCacheEventName, type TagCacheEvents } from './events.js';
 import { Invalidator } from './invalidation.js';
@@ -139,8 +139,8 @@ export class TagCache {
 
   /**
    * Returns the cached value of `key` if it is still valid; otherwise runs `fn`, stores its result
-   * under `options.tags` and returns it. Concurrent calls for one key in this process share one
-   * run of `fn`. The versions of the tags are read before `fn` runs, so a value computed while one
+   * under `options.tags` (and those `options.resultTags` derives from it) and returns it.
+   * Concurrent calls for one key in this process share one run of `fn`. The versions of the tags are read before `fn` runs, so a value computed while one
    * of its tags is invalidated is returned to this caller but never served again.
    * @public
    */
@@ -151,10 +151,15 @@ export class TagCache {
     }
     const tags = entryTags(options, `TagCache.wrap("${key}")`);
     assertDuration(options.ttl, `TagCache.wrap("${key}"): ttl`);
+    const { resultTags } = options;
+    if (resultTags !== undefined && typeof resultTags !== 'function') {
+      throw new CacheTagsError('E_INVALID_OPTION', `TagCache.wrap("${key}"): option resultTags must be a function of the value, got ${describe(resultTags)}`);
+    }
     const ttl = options.ttl ?? this.settings.ttl;
     const entryKey = this.parts.keys.entry(key);
-    if (traced(tracing.wrap)) return this.tracedWrap(key, entryKey, fn, tags, ttl) as Promise<Awaited<T>>;
-    const led = this.flights.run(entryKey, this.lead(key, entryKey, fn, tags, ttl, undefined));
+    const entry: ComputedEntry = { declared: tags, ttl, resultTags };
+    if (traced(tracing.wrap)) return this.tracedWrap(key, entryKey, fn, entry) as Promise<Awaited<T>>;
+    const led = this.flights.run(entryKey, this.lead(key, entryKey, fn, entry, undefined));
     // An in-process hit is answered without waiting.
     const outcome = led instanceof Promise ? await led : led;
     this.bubble(outcome);
@@ -178,26 +183,27 @@ export class TagCache {
   }
 
   /** What a single flight of `wrap` runs: a lookup, then the source after a miss. */
-  private lead(key: string, entryKey: string, fn: () => unknown, tags: string[], ttl: number, trace: WrapTraceContext | undefined): Lead {
+  private lead(key: string, entryKey: string, fn: () => unknown, entry: ComputedEntry, trace: WrapTraceContext | undefined): Lead {
     return (onSourceStart) =>
-      lookup(this.parts, key, entryKey, tags, (found) => {
+      lookup(this.parts, key, entryKey, entry.declared, (found) => {
         if (found && isHit(found)) {
           this.parts.counters.hits++;
           if (trace) trace.outcome = 'hit';
           return found;
         }
-        if (!trace) return compute(this.parts, key, entryKey, fn, tags, ttl, found, onSourceStart);
+        if (!trace) return compute(this.parts, key, entryKey, fn, entry, found, onSourceStart);
         trace.outcome = 'miss';
+        const tags = [...entry.declared];
         const source = traced(tracing.compute) ? () => tracing.compute.tracePromise(async () => await fn(), { namespace: this.namespace, key, tags }) : fn;
-        return compute(this.parts, key, entryKey, source, tags, ttl, found, onSourceStart);
+        return compute(this.parts, key, entryKey, source, entry, found, onSourceStart);
       });
   }
 
   /** {@link TagCache.wrap} published on `cache-tags:wrap` (and its source on `cache-tags:compute`). */
-  private tracedWrap(key: string, entryKey: string, fn: () => unknown, tags: string[], ttl: number): Promise<unknown> {
-    const context: WrapTraceContext = { namespace: this.namespace, key, tags };
+  private tracedWrap(key: string, entryKey: string, fn: () => unknown, entry: ComputedEntry): Promise<unknown> {
+    const context: WrapTraceContext = { namespace: this.namespace, key, tags: [...entry.declared] };
     return tracing.wrap.tracePromise(async () => {
-      const outcome = await this.flights.run(entryKey, this.lead(key, entryKey, fn, tags, ttl, context));
+      const outcome = await this.flights.run(entryKey, this.lead(key, entryKey, fn, entry, context));
       // Neither a hit nor a miss of its own: it shared the run of a concurrent call.
       context.outcome ??= 'joined';
       this.bubble(outcome);
