@@ -2,7 +2,8 @@ import { Utils, getWhereCondition, type EntityManager, type EntityMetadata } fro
 import { SqlEntityManager, type AbstractSqlDriver } from '@mikro-orm/knex';
 import { TagComputation } from '../orm/index.js';
 import { bulkCascadeTags, cascadeTags, rowsOfBulkWrite, selectRows } from './row-queries.js';
-import { entityShaped, tagsOfRows, type Row } from './rows.js';
+import { insertedRow } from './query-cache-fields.js';
+import { entityShaped, tagsOfBulkWrite, tagsOfRows, type Row } from './rows.js';
 import { optionOf, recordWrite, subscribersOf, transactionOf, type CacheTagsSubscriber } from './subscriber.js';
 import { sqlOf, tableTags } from './table-tags.js';
 
@@ -51,11 +52,10 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
     const t = this.target();
     if (!t) return super.nativeUpdate(entityName, where, data, options);
     const meta = metaFor(t.em, entityName);
-    // Past the row threshold, `before` is empty: the type-level tags stand in for the rows.
-    const before = (await rowsOfBulkWrite(t.em, meta, where, optionOf(t.subscribers, 'maxRowsPerWrite'))) ?? [];
+    // Past the row threshold, `matched` is undefined: the type-level and rows-unknown tags stand in for the rows.
+    const matched = await rowsOfBulkWrite(t.em, meta, where, optionOf(t.subscribers, 'maxRowsPerWrite'));
     const count = await super.nativeUpdate(entityName, where, data, options);
-    const change = entityShaped(meta, data as Row);
-    await this.record(t, meta, () => tagsOfRows(meta, [...before, ...before.map((row) => ({ ...row, ...change }))]), 'nativeUpdate');
+    await this.record(t, meta, () => tagsOfBulkWrite(meta, matched, entityShaped(meta, data as Row)), 'nativeUpdate');
     return count;
   }
 
@@ -64,10 +64,9 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
     if (!t) return super.nativeDelete(entityName, where, options);
     const meta = metaFor(t.em, entityName);
     const matched = await rowsOfBulkWrite(t.em, meta, where, optionOf(t.subscribers, 'maxRowsPerWrite'));
-    const before = matched ?? [];
     const cascaded = matched ? await t.computation.run(() => cascadeTags(t.em, meta, matched, optionOf(t.subscribers, 'cascadeDepth'))) : bulkCascadeTags(t.em, meta);
     const count = await super.nativeDelete(entityName, where, options);
-    await this.record(t, meta, () => [...tagsOfRows(meta, before), ...cascaded], 'nativeDelete');
+    await this.record(t, meta, () => [...tagsOfBulkWrite(meta, matched), ...cascaded], 'nativeDelete');
     return count;
   }
 
@@ -126,9 +125,9 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
   }
 
   private inserted(meta: EntityMetadata, row: Row, pk: unknown): Row {
-    if (Utils.isEntity(row)) return row;
+    if (Utils.isEntity(row)) return insertedRow(meta, row);
     const shaped = entityShaped(meta, row);
     const key = meta.primaryKeys[0];
-    return meta.primaryKeys.length === 1 && key && shaped[key] === undefined && pk !== undefined ? { ...shaped, [key]: pk } : shaped;
+    return insertedRow(meta, meta.primaryKeys.length === 1 && key && shaped[key] === undefined && pk !== undefined ? { ...shaped, [key]: pk } : shaped);
   }
 }

@@ -3,7 +3,7 @@ import { CacheTagsError } from '../core/errors.js';
 import { describe } from '../core/tracking-scope.js';
 import { TagComputation, checkInvalidateArguments, notInstalled, unknownEntity } from '../orm/index.js';
 import { selectRows } from './row-queries.js';
-import { entityShaped, primaryKeyOf, tagsOfRows, type Row } from './rows.js';
+import { entityShaped, primaryKeyOf, tagsOfRows, unknownRowTags, type Row } from './rows.js';
 import { recordWrite, subscribersOf, transactionOf } from './subscriber.js';
 
 function metadataOf(em: EntityManager, entity: unknown): EntityMetadata {
@@ -49,7 +49,8 @@ export async function invalidateEntities(emOrOrm: EntityManager | MikroORM, enti
     rows.push(...(await selectRows(em, meta, where)));
     for (const id of ids) if (typeof id === 'object' && id !== null) rows.push(Utils.isEntity(id) ? (id as Row) : entityShaped(meta, id));
   }
-  const tags = computation.run(() => tagsOfRows(meta, rows));
+  // The old values of what changed unseen are gone: queries watching them are reached through the rows-unknown tags.
+  const tags = [...new Set([...computation.run(() => tagsOfRows(meta, rows)), ...unknownRowTags(meta)])];
   await recordWrite(subscribers, transactionOf(em), tags, { orm: 'mikro-orm', operation: 'invalidateEntities', entity: meta.className }, computation.failures);
   return tags;
 }

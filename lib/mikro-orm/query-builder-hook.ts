@@ -2,7 +2,8 @@ import { Utils, type EntityManager, type EntityMetadata } from '@mikro-orm/core'
 import { QueryBuilder } from '@mikro-orm/knex';
 import { TagComputation } from '../orm/index.js';
 import { bulkCascadeTags, cascadeTags, rowsOfBulkWrite } from './row-queries.js';
-import { entityShaped, propertiesOf, tagsOfRows, type Row } from './rows.js';
+import { insertedRow } from './query-cache-fields.js';
+import { entityShaped, propertiesOf, tagsOfBulkWrite, tagsOfRows, unknownRowTags, type Row } from './rows.js';
 import { optionOf, recordWrite, subscribersOf } from './subscriber.js';
 
 /** The private parts of a QueryBuilder this hook reads; stable across MikroORM 6. */
@@ -31,9 +32,9 @@ function insertedRows(meta: EntityMetadata, qb: WriteQueryBuilder, result: RunRe
   const rows = Utils.asArray(qb._data ?? []);
   return rows.map((data, i) => {
     const row = entityShaped(meta, propertiesOf(meta, data as Row));
-    if (!key || row[key] !== undefined) return row;
+    if (!key || row[key] !== undefined) return insertedRow(meta, row);
     const returned = column ? result.rows?.[i]?.[column] : undefined;
-    return { ...row, [key]: returned ?? (rows.length === 1 ? result.insertId : undefined) };
+    return insertedRow(meta, { ...row, [key]: returned ?? (rows.length === 1 ? result.insertId : undefined) });
   });
 }
 
@@ -56,21 +57,18 @@ export function coverQueryBuilderWrites(): void {
     if (subscribers.length === 0 || !meta || !this.em || !type) return execute.apply(this, args);
     const em = this.em;
     const on = { alias: this.alias, ctx: this.context };
-    // Past the row threshold, `before` is empty: the type-level tags stand in for the rows.
+    // Past the row threshold, `matched` is undefined: the type-level and rows-unknown tags stand in for the rows.
     const matched = type === 'UPDATE' || type === 'DELETE' ? await rowsOfBulkWrite(em, meta, this._cond, optionOf(subscribers, 'maxRowsPerWrite'), on) : [];
-    const before = matched ?? [];
     const computation = new TagComputation();
     let cascaded: string[] = [];
     if (type === 'DELETE') cascaded = matched ? await computation.run(() => cascadeTags(em, meta, matched, optionOf(subscribers, 'cascadeDepth'))) : bulkCascadeTags(em, meta);
     const result = (await execute.apply(this, args)) as RunResult;
-    let after: Row[] = [];
-    if (type === 'UPDATE') {
-      const change = entityShaped(meta, propertiesOf(meta, (this._data ?? {}) as Row));
-      after = before.map((row) => ({ ...row, ...change }));
-    } else if (type === 'INSERT') {
-      after = insertedRows(meta, this, result ?? {});
-    }
-    const tags = [...computation.run(() => tagsOfRows(meta, [...before, ...after])), ...cascaded];
+    const change = type === 'UPDATE' ? entityShaped(meta, propertiesOf(meta, (this._data ?? {}) as Row)) : undefined;
+    const rowTags = (): string[] => {
+      if (type === 'INSERT') return tagsOfRows(meta, insertedRows(meta, this, result ?? {}));
+      return type === 'TRUNCATE' ? unknownRowTags(meta) : tagsOfBulkWrite(meta, matched, change);
+    };
+    const tags = [...computation.run(rowTags), ...cascaded];
     await recordWrite(subscribers, this.context, tags, { orm: 'mikro-orm', operation: `qb.${type.toLowerCase()}`, entity: meta.className }, computation.failures);
     return result;
   };

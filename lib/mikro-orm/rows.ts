@@ -1,5 +1,6 @@
 import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
-import { tagsOfChange, typeTagsOf } from '../orm/index.js';
+import { tagsOfChange, typeTagsOf, unknownRowsTagsOf } from '../orm/index.js';
+import { fieldTagsOf } from './query-cache-fields.js';
 
 /** One row of an entity, keyed by property name. */
 export type Row = Record<string, unknown>;
@@ -45,14 +46,35 @@ export function propertiesOf(meta: EntityMetadata, row: Row): Row {
 
 /**
  * The tags of a set of rows of one entity (old or new values alike, entity-shaped) plus its
- * type-level tags. With no rows it is the type-level tags: a write whose rows are unknown still
- * invalidates every result that depends on "any row of this type".
+ * type-level tags, and the query cache's field tags of the rows' condition fields. With no rows it
+ * is the type-level tags.
  */
 export function tagsOfRows(meta: EntityMetadata, rows: Iterable<Row | undefined>): string[] {
   const cls = meta.class as Function;
-  const tags = new Set(typeTagsOf(cls));
-  for (const row of rows) if (row) for (const tag of tagsOfChange(cls, row, undefined)) tags.add(tag);
+  const list = [...rows];
+  const types = typeTagsOf(cls);
+  const tags = new Set(types);
+  for (const row of list) if (row) for (const tag of tagsOfChange(cls, row, undefined)) tags.add(tag);
+  for (const tag of fieldTagsOf(meta, types, list)) tags.add(tag);
   return [...tags];
+}
+
+/**
+ * What a write of rows of `meta` that are not known invalidates: the type-level tags and their
+ * rows-unknown tags, which every precise cached query of the entity depends on.
+ */
+export function unknownRowTags(meta: EntityMetadata): string[] {
+  return unknownRowsTagsOf(meta.class);
+}
+
+/**
+ * The tags of an update (with its `change`) or a delete by a condition, from the rows it matched
+ * before it ran: old and new values of each; when they were too many to read (`undefined`), the
+ * tags of rows that are not known.
+ */
+export function tagsOfBulkWrite(meta: EntityMetadata, matched: Row[] | undefined, change?: Row): string[] {
+  if (!matched) return unknownRowTags(meta);
+  return tagsOfRows(meta, change ? [...matched, ...matched.map((row) => ({ ...row, ...change }))] : matched);
 }
 
 /** The primary key value(s) of a row: a scalar, or an array for a composite key. */

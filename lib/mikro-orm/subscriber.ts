@@ -1,8 +1,9 @@
 import { ChangeSetType, type ChangeSet, ReferenceKind, helper, type Collection, type EntityManager, type EntityMetadata, type EventArgs, type EventSubscriber, type FlushEventArgs, type TransactionEventArgs, type UnitOfWork } from '@mikro-orm/core';
 import { addCacheTags, currentScope } from '../core/tracking-scope.js';
 import { tagsFor } from '../decorators/cache-tags.js';
-import { TagComputation, mergeOrmOptions, resolveOrmOptions, tagsOfChange, type CacheTagsOrmOptions, type ResolvedOrmOptions, type TagFunctionFailure } from '../orm/index.js';
+import { TagComputation, mergeOrmOptions, resolveOrmOptions, type CacheTagsOrmOptions, type ResolvedOrmOptions, type TagFunctionFailure } from '../orm/index.js';
 import { cascadeTags, relatedTags } from './row-queries.js';
+import { insertedRow } from './query-cache-fields.js';
 import { entityShaped, holdsForeignKey, tagsOfRows, type Row } from './rows.js';
 import { WriteRecorder, type MikroOrmWriteSource } from './write-recorder.js';
 
@@ -116,9 +117,10 @@ export class CacheTagsSubscriber implements EventSubscriber {
     computation.run(() => {
       for (const cs of uow.getChangeSets()) {
         if (cs.type === ChangeSetType.DELETE) continue;
-        const old = cs.type === ChangeSetType.CREATE ? undefined : oldRow(cs);
+        const created = cs.type === ChangeSetType.CREATE;
+        const old = created ? undefined : oldRow(cs);
         const before = old && entityShaped(cs.meta, old);
-        for (const tag of tagsOfChange(cs.meta.class, before, cs.entity as Row)) tags.add(tag);
+        for (const tag of tagsOfRows(cs.meta, [before, created ? insertedRow(cs.meta, cs.entity as Row) : (cs.entity as Row)])) tags.add(tag);
       }
     });
     await this.recorder.record(transactionOf(em), [...tags], { orm: 'mikro-orm', operation: 'flush' }, computation.failures);
