@@ -1,6 +1,7 @@
 import { Utils, getWhereCondition, type EntityManager, type EntityMetadata } from '@mikro-orm/core';
 import { SqlEntityManager, type AbstractSqlDriver } from '@mikro-orm/knex';
 import { TagComputation } from '../orm/index.js';
+import { readThroughQueryCache } from './query-cache.js';
 import { bulkCascadeTags, cascadeTags, rowsOfBulkWrite, selectRows } from './row-queries.js';
 import { insertedRow } from './query-cache-fields.js';
 import { entityShaped, tagsOfBulkWrite, tagsOfRows, type Row } from './rows.js';
@@ -32,7 +33,8 @@ function conflictCondition(meta: EntityMetadata, data: Row, onConflictFields: un
  * the same transaction (one extra SELECT), so their old values' tags are known. Forks and
  * transactional forks are instances of it too. Set by {@link defineCacheTagsConfig}; extend it
  * for your own entity manager class. Without a {@link CacheTagsSubscriber} on the ORM it behaves
- * exactly like `SqlEntityManager`.
+ * exactly like `SqlEntityManager`. Its `find`, `findOne`, `count` (and so `findAndCount`) serve
+ * `cache: true` from the tag cache (docs/query-cache.md).
  * @public
  */
 export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractSqlDriver> extends SqlEntityManager<Driver> {
@@ -114,6 +116,19 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
     const entities = await super.upsertMany(entityNameOrEntities, data, options);
     await this.record(t, meta, () => tagsOfRows(meta, [...before, ...(entities as Row[])]), 'upsertMany');
     return entities;
+  }
+
+  // Reads: served from the tag cache when their `cache` option (or a default) asks (docs/query-cache.md).
+  override find(entityName: any, where: any, options?: any): Promise<any> {
+    return readThroughQueryCache(this, 'find', entityName, where, options, (o) => super.find(entityName, where, o));
+  }
+
+  override findOne(entityName: any, where: any, options?: any): Promise<any> {
+    return readThroughQueryCache(this, 'findOne', entityName, where, options, (o) => super.findOne(entityName, where, o));
+  }
+
+  override count(entityName: any, where?: any, options?: any): Promise<number> {
+    return readThroughQueryCache(this, 'count', entityName, where ?? {}, options, (o) => super.count(entityName, where, o)) as Promise<number>;
   }
 
   /** Raw SQL: invalidates the type-level tags of the table the statement writes (see `invalidateEntities` for rows). */
