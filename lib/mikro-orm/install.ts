@@ -5,6 +5,7 @@ import { isMikroOrm, resolveOrmOptions } from '../orm/index.js';
 import { SqlEntityManager } from '@mikro-orm/knex';
 import { CacheTagsEntityManager } from './entity-manager.js';
 import { coverQueryBuilderWrites } from './query-builder-hook.js';
+import { checkConditionFields } from './query-cache-fields.js';
 import { CacheTagsSubscriber, subscribersOf, type CacheTagsSubscriberOptions } from './subscriber.js';
 
 /**
@@ -18,7 +19,7 @@ import { CacheTagsSubscriber, subscribersOf, type CacheTagsSubscriberOptions } f
  * manager is turned into a {@link CacheTagsEntityManager}, which its forks inherit) or already a
  * `CacheTagsEntityManager`; a different custom class must extend `CacheTagsEntityManager` for that.
  * @returns the ORM's cache-tags subscriber.
- * @throws CacheTagsError `E_INVALID_OPTION` when `orm` is not a MikroORM instance, or an option is wrong.
+ * @throws CacheTagsError `E_INVALID_OPTION` when `orm` is not a MikroORM instance, an option is wrong, or an entity's `@CacheTags` `conditionFields` names a property that cannot be one.
  * @public
  */
 export function installCacheTags(orm: MikroORM, options: CacheTagsSubscriberOptions = {}): CacheTagsSubscriber {
@@ -26,6 +27,8 @@ export function installCacheTags(orm: MikroORM, options: CacheTagsSubscriberOpti
     throw new CacheTagsError('E_INVALID_OPTION', `installCacheTags: the first argument must be an initialised MikroORM, got ${describe(orm)}`);
   }
   resolveOrmOptions('installCacheTags', options);
+  // A wrong @CacheTags conditionFields is reported here, not in the middle of a write.
+  checkConditionFields(orm.getMetadata());
   coverQueryBuilderWrites();
   const em = orm.em;
   if (Object.getPrototypeOf(em) === SqlEntityManager.prototype) {

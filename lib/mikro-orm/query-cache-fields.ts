@@ -1,4 +1,4 @@
-import { ReferenceKind, Reference, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import { ReferenceKind, Reference, type EntityMetadata, type EntityProperty, type MetadataStorage } from '@mikro-orm/core';
 import { CacheTagsError } from '../core/index.js';
 import { queryCacheSettingsOf } from '../decorators/cache-tags.js';
 import { fieldTagsOfRows, type ConditionField, type ValueKind } from '../orm/index.js';
@@ -65,6 +65,15 @@ export function conditionFields(meta: EntityMetadata): PropertyField[] {
   fields = [...byName.values()];
   cached.set(meta, fields);
   return fields;
+}
+
+/**
+ * Works out every entity's condition fields now, so that a wrong `@CacheTags` `conditionFields`
+ * is reported when the ORM starts, not in the middle of a write.
+ * @throws CacheTagsError `E_INVALID_OPTION` naming the entity and the field.
+ */
+export function checkConditionFields(metadata: MetadataStorage): void {
+  for (const meta of Object.values(metadata.getAll())) if (!meta.embeddable && !meta.virtual) conditionFields(meta);
 }
 
 /** The condition field a property (or column) name stands for, if it is one. */

@@ -98,6 +98,7 @@ export async function readThroughQueryCache(
   const processed = await (em as unknown as ReadSteps).processWhere(meta.className, where, given, 'read');
   const plan = planQueryTags(queryCondition(em.getMetadata(), meta, processed, given.orderBy), watchable(meta, wanted.invalidateOn));
   const key = queryCacheKey(tagForType(meta.class), wanted.id, queryKeyDescription(em, meta, method, processed, given));
+  const hint = method === 'count' ? [] : await em.preparePopulate(meta.className, { ...given } as never);
   let fresh: { result: unknown } | undefined;
   let learned: readonly string[] = [];
   const data = await runCachedQuery({
@@ -109,7 +110,6 @@ export async function readThroughQueryCache(
       const result = await read({ ...given, cache: false, flushMode: 'commit' });
       fresh = { result };
       if (method === 'count') return result;
-      const hint = await em.preparePopulate(meta.className, { ...given } as never);
       const shaped = resultData(result as object | object[] | null, hint);
       learned = shaped.learned;
       return shaped.data;
@@ -117,5 +117,6 @@ export async function readThroughQueryCache(
     learn: () => learned,
   });
   if (fresh) return fresh.result;
-  return method === 'count' ? data : reviveResult(em, meta.className, data, given.refresh as boolean | undefined);
+  if (method === 'count') return data;
+  return reviveResult(em, meta.className, data, { populate: hint, fields: given.fields as string[] | undefined, exclude: given.exclude as string[] | undefined, refresh: given.refresh as boolean | undefined });
 }

@@ -116,14 +116,27 @@ function copy(data: unknown): unknown {
   return Utils.isPlainObject(data) ? Object.fromEntries(Object.entries(data).map(([key, value]) => [key, copy(value)])) : data;
 }
 
+/** What a read asked for that shapes how its entities serialize (`toObject`, `toJSON`). */
+export interface ReadShape {
+  populate: Hint;
+  fields?: readonly string[];
+  exclude?: readonly string[];
+  refresh?: boolean;
+}
+
 /**
  * Managed entities of `em` from stored data (merged into its identity map, as a load from the
- * database would be; with `refresh`, overwriting what it holds), their `onLoad` hooks fired.
+ * database would be; with `refresh`, overwriting what it holds), their `onLoad` hooks fired, and
+ * serializing with what the read populated, as MikroORM's own load sets them to.
  */
-export async function reviveResult(em: EntityManager, entityName: string, data: unknown, refresh: boolean | undefined): Promise<unknown> {
+export async function reviveResult(em: EntityManager, entityName: string, data: unknown, shape: ReadShape): Promise<unknown> {
   const factory = em.getEntityFactory();
-  const options = { merge: true, convertCustomTypes: false, refresh, recomputeSnapshot: true };
-  const revive = (item: unknown): object => factory.create(entityName, copy(item) as object, options);
+  const options = { merge: true, convertCustomTypes: false, refresh: shape.refresh, recomputeSnapshot: true };
+  const revive = (item: unknown): object => {
+    const entity = factory.create(entityName, copy(item) as object, options);
+    helper(entity).setSerializationContext({ populate: shape.populate as never, fields: shape.fields as never, exclude: shape.exclude as never });
+    return entity;
+  };
   const result = Array.isArray(data) ? data.map(revive) : data === null || data === undefined ? null : revive(data);
   await em.getUnitOfWork().dispatchOnLoadEvent();
   return result;

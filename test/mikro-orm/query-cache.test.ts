@@ -53,7 +53,7 @@ for (const db of databaseCases) {
     });
 
     describe('rule 3: invalidateOn narrows the fields that count', () => {
-      const read: QueryRead = async (em) => rows(await cachedQuery(em.getRepository(Post), 'find', { author: 1, status: 2 }, byId, { invalidateOn: ['status'] }));
+      const read: QueryRead = async (em) => rows(await cachedQuery(em, 'find', Post, { author: 1, status: 2 }, byId, { invalidateOn: ['status'] }));
       it('a new row with the watched value invalidates', () => check(read, newPost({ author: 3, status: 2 }), 'miss'));
       it('a new row matching only on the other field does not', () => check(read, newPost({ author: 1, status: 1 }), 'hit'));
       const option: QueryRead = async (em) => rows(await em.find(Post, { author: 1, status: 2 }, { ...byId, cache: { invalidateOn: ['author'] } as never }));
