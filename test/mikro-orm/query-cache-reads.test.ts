@@ -90,15 +90,16 @@ for (const store of storeCases) {
       assert.equal(new Set(first.map((r) => JSON.stringify(r))).size, variants.length, 'the variants differ');
     });
 
-    it("the entity manager's filter parameters key the entry", async () => {
-      const read = (min: number) => suite.run((em) => {
+    it("the entity manager's filter parameters key the entry, also where they filter only populated rows", async () => {
+      const read = (min: number) => suite.run(async (em) => {
         em.setFilterParams('minStatus', { min });
-        return em.find(Post, {}, { orderBy: { id: 'asc' }, filters: ['minStatus'], cache: true });
+        const [ann] = await em.find(Author, { id: 1 }, { populate: ['posts'], filters: ['minStatus'], cache: true });
+        return ann.posts.getItems().map((p) => p.id).sort();
       });
-      const two = (await read(2)).result as Post[];
+      const two = await read(2);
       const one = await read(1);
-      assert.equal(one.statements, 1, 'another parameter is another entry');
-      assert.deepEqual([two.length, (one.result as Post[]).length], [2, 4]);
+      assert.ok(one.statements > 0, 'another parameter is another entry');
+      assert.deepEqual([two.result, one.result], [[2], [1, 2]]);
       assert.equal((await read(2)).statements, 0);
     });
 
