@@ -35,7 +35,7 @@ export async function cachedQuery(em: EntityManager, method: CachedQueryMethod, 
     throw new CacheTagsError('E_INVALID_OPTION', `cachedQuery: cache-tags is not installed on this entity manager's ORM (got ${describe(em)}); use defineCacheTagsConfig or installCacheTags first`);
   }
   resolveQueryCache('cachedQuery', cache);
-  const call = em[method] as (this: EntityManager, entityName: unknown, where: unknown, options: object) => Promise<unknown>;
+  const read = em as unknown as Record<CachedQueryMethod, (entityName: unknown, where: unknown, options: object) => Promise<unknown>>;
   // The object form of the `cache` option, which the entity manager's find methods read at run time.
-  return call.call(em, entityName, where, { ...options, cache });
+  return read[method](entityName, where, { ...options, cache });
 }

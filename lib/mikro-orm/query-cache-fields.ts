@@ -41,7 +41,7 @@ function declaredProps(meta: EntityMetadata): EntityProperty[] {
 }
 
 function indexedProps(meta: EntityMetadata): EntityProperty[] {
-  const names = [...meta.indexes, ...meta.uniques].flatMap((index) => (index.properties === undefined ? [] : [index.properties].flat())) as string[];
+  const names = [...meta.indexes, ...meta.uniques].flatMap((index): string[] => (index.properties === undefined ? [] : [index.properties].flat()));
   return [...meta.props.filter((prop) => prop.index || prop.unique), ...names.map((name) => meta.properties[name] as EntityProperty | undefined).filter((p) => p !== undefined)];
 }
 
@@ -85,7 +85,7 @@ export function conditionFieldNamed(meta: EntityMetadata, name: string): Propert
 export function columnValue(row: Row, prop: EntityProperty): unknown {
   const value = row[prop.name];
   if (!holdsForeignKey(prop) || value === null || typeof value !== 'object') return value;
-  const related = Reference.unwrapReference(value as object) as Row;
+  const related = Reference.unwrapReference(value) as Row;
   return related[prop.targetMeta?.primaryKeys[0] ?? 'id'];
 }
 

@@ -96,7 +96,7 @@ function mentioned(metadata: MetadataStorage, meta: EntityMetadata | undefined, 
   if (!isPlainObject(value)) return out;
   for (const [key, inner] of Object.entries(value)) {
     mentioned(metadata, undefined, key, out);
-    const prop = meta?.properties[key] as EntityProperty | undefined;
+    const prop = meta?.properties[key];
     const target = prop && prop.kind !== ReferenceKind.SCALAR && prop.kind !== ReferenceKind.EMBEDDED ? prop.targetMeta : undefined;
     if (target) out.push(watchedWhole(target, holdsForeignKey(prop!)));
     mentioned(metadata, target ?? (key.startsWith('$') ? meta : undefined), inner, out);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Entity, MikroORM, PrimaryKey, Property, helper, wrap } from '@mikro-orm/core';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import type { SqlEntityManager } from '@mikro-orm/knex';
-import { Cached, CacheTagsError, type TagCache } from '../../lib/index.js';
+import { Cached, CacheTagsError } from '../../lib/index.js';
 import { CacheTags, cachedQuery, defineCacheTagsConfig } from '../../lib/mikro-orm/index.js';
 import { storeCases } from '../support/stores.js';
 import { databaseCases } from './support/orm.js';
@@ -130,7 +130,7 @@ for (const store of storeCases) {
     it("cache: false opts a query out of its entity's default, and [key, ttl] and a number set the entry's TTL", async () => {
       for (let i = 0; i < 2; i++) assert.equal((await suite.run((em) => em.find(Reply, {}, { cache: false }))).statements, 1);
       const ttls: (number | undefined)[] = [];
-      const off = (suite.cache as TagCache).on('set', (e) => ttls.push(e.ttl));
+      const off = (suite.cache).on('set', (e) => ttls.push(e.ttl));
       await suite.run((em) => em.find(Post, { id: 1 }, { cache: ['post-1', 60_000] }));
       await suite.run((em) => em.count(Post, {}, { cache: 30_000 }));
       off();

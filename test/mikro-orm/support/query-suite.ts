@@ -52,7 +52,7 @@ export function querySuite(db: DatabaseCase, store: StoreCase, subscriber: Cache
       await write(suite.fork());
       const next = await suite.run(read);
       // Inside a transaction the query cache is bypassed: the database's answer.
-      const fresh = await suite.fork().transactional((em) => read(em as SqlEntityManager));
+      const fresh = await suite.fork().transactional((em) => read(em));
       assert.deepEqual(next.result, fresh, 'the read after the write returns what the database holds');
       if (expect === 'miss') assert.ok(next.statements > 0, 'the write invalidated the cached query: the next call ran SQL');
       else assert.equal(next.statements, 0, 'the write left the cached query alone: the next call is still a hit');
