@@ -1,8 +1,10 @@
 import type { TypedEmitter } from './events.js';
 import type { KeyBuilder } from './keys.js';
+import type { Log } from './log.js';
 import type { PendingInvalidations } from './pending-invalidations.js';
 import type { RememberedTags } from './remembered-tags.js';
 import type { Serializer } from './serializer.js';
+import type { CacheCounters } from './stats.js';
 import type { StoreGateway } from './store-gateway.js';
 import type { TagVersions } from './tag-versions.js';
 
@@ -18,7 +20,11 @@ export interface CacheParts {
   readonly pending: PendingInvalidations;
   readonly remembered: RememberedTags;
   readonly serializer: Serializer;
-  /** Reports a failure the cache worked around (logger `warn`, `error` event). */
+  /** What {@link TagCache.stats} reads. */
+  readonly counters: CacheCounters;
+  /** The user's logger, every level callable. */
+  readonly log: Log;
+  /** Reports a failure the cache worked around (its counter, logger `warn`, `error` event). */
   readonly report: (operation: string, error: unknown) => void;
 }
 

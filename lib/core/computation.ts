@@ -1,6 +1,7 @@
 import type { CacheParts, Outcome, StoredEntry } from './cache-parts.js';
 import type { TagCacheEvents } from './events.js';
 import type { Miss } from './lookup.js';
+import { recordNotStored, recordStored } from './outcomes.js';
 import { serializeFor } from './serializer.js';
 import { TrackingScope, runInScope } from './tracking-scope.js';
 
@@ -31,7 +32,7 @@ export async function compute(
   miss: Miss | undefined,
   onSourceStart: () => void,
 ): Promise<Outcome> {
-  const { versions, events } = parts;
+  const { versions } = parts;
   let answered = miss !== undefined;
   const captured = new Map<string, string>();
   const missing: string[] = [];
@@ -62,7 +63,7 @@ export async function compute(
 
   const reason = unstorableReason(parts, scope, late, lateVersions, mark, answered);
   if (reason) {
-    if (events.has('stale')) events.emit('stale', { key, reason });
+    recordNotStored(parts, key, reason);
     /*
      * Learned tags go up without a version: an enclosing computation must judge them itself, as its
      * own, since this value may mix generations or predate one of them.
@@ -79,7 +80,7 @@ export async function compute(
   if (await parts.gateway.write([{ key: entryKey, value: entry, ttl: ttl || undefined }])) {
     const tags = Object.keys(all);
     parts.remembered.note(key, tags, declared);
-    if (events.has('set')) events.emit('set', { key, tags, ttl: ttl || undefined });
+    recordStored(parts, key, tags, ttl || undefined);
   }
   return { value, versions: all, verifiable: true, computed: true };
 }

@@ -9,7 +9,7 @@ export interface TagCacheEvents {
   miss: { key: string; reason: 'absent' | 'invalidated' | 'undecodable' | 'store-unavailable' };
   /** A computed value was stored. */
   set: { key: string; tags: string[]; ttl: number | undefined };
-  /** A computed value was returned but not stored, because it may already be stale. */
+  /** A computed value was returned but not stored (or a `set` value not taken), because it may already be stale. */
   stale: { key: string; reason: 'invalidated-during-computation' | 'mixed-versions' | 'invalidation-pending' | 'store-unavailable' };
   /** Tags were invalidated. `source` describes the write that caused it, when known. */
   invalidate: { tags: string[]; source?: unknown; deferred: boolean };

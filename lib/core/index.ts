@@ -1,5 +1,15 @@
 export { CacheTagsError, type CacheTagsErrorCode } from './errors.js';
-export { TagCache, createTagCache } from './tag-cache.js';
+export { TagCache, createTagCache, type StatsOptions } from './tag-cache.js';
+export type { TagCacheStats } from './stats.js';
+export {
+  TRACING_CHANNELS,
+  type TraceContextBase,
+  type GetTraceContext,
+  type WrapTraceContext,
+  type SetTraceContext,
+  type ComputeTraceContext,
+  type InvalidateTraceContext,
+} from './tracing.js';
 export type { TagCacheOptions, EntryOptions, CacheTagsLogger } from './options.js';
 export type { TagCacheEvents, TagCacheEventName } from './events.js';
 export type { CircuitBreakerOptions } from './circuit-breaker.js';

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { unique, type CacheParts } from './cache-parts.js';
 import { CacheTagsError } from './errors.js';
-import type { CacheTagsLogger, Settings } from './options.js';
+import type { Settings } from './options.js';
 
 /**
  * The write path: an invalidation returns once the store acknowledged it. While the store does
@@ -15,13 +15,15 @@ export class Invalidator {
   constructor(
     private readonly parts: CacheParts,
     private readonly settings: Settings,
-    private readonly logger: CacheTagsLogger | undefined,
   ) {}
 
-  async invalidate(tags: readonly string[], source: unknown): Promise<void> {
+  /** Resolves whether the store acknowledged the invalidation within the bound. */
+  async invalidate(tags: readonly string[], source: unknown): Promise<boolean> {
     const list = unique(tags);
-    if (list.length === 0) return;
-    const { pending, events } = this.parts;
+    if (list.length === 0) return true;
+    const { pending, events, counters } = this.parts;
+    counters.invalidationCalls++;
+    counters.invalidatedTags += list.length;
     const startedAt = pending.begin(list);
     let written = false;
     try {
@@ -30,7 +32,11 @@ export class Invalidator {
       pending.end(list, startedAt, written);
     }
     events.emit('invalidate', { tags: list, source, deferred: !written });
-    if (!written) this.unacknowledged(list);
+    if (!written) {
+      counters.unacknowledged++;
+      this.unacknowledged(list);
+    }
+    return written;
   }
 
   /**
@@ -59,7 +65,7 @@ export class Invalidator {
       `cache-tags: the store did not acknowledge the invalidation of ${shown} in namespace "${this.parts.namespace}" within ${invalidationTimeoutMs} ms; ` +
         `this process serves nothing under these tags, but other processes may serve entries carrying them ${bound}`,
     );
-    (this.logger?.error ?? this.logger?.warn)?.call(this.logger, error.message);
+    this.parts.log.error(error.message);
     this.parts.events.emit('error', { operation: 'invalidate', error });
     if (rejectOnInvalidationTimeout) throw error;
   }

@@ -1,4 +1,5 @@
 import { isStoredEntry, unique, type CacheParts, type Outcome } from './cache-parts.js';
+import { recordMiss } from './outcomes.js';
 import { UNDECODABLE } from './store-driver.js';
 
 /** A lookup that found no valid entry: what a computation needs to start. */
@@ -23,13 +24,13 @@ export async function lookup(parts: CacheParts, key: string, entryKey: string, d
   if (parts.versions.ordered) storeKeys.push(keys.sequence);
   const rows = await parts.gateway.read(storeKeys);
   if (!rows) {
-    if (events.has('miss')) events.emit('miss', { key, reason: 'store-unavailable' });
+    recordMiss(parts, key, 'store-unavailable');
     return undefined;
   }
   const entry = rows[0];
   if (!isStoredEntry(entry)) {
     if (entry === UNDECODABLE) parts.report('decode', new Error(`the entry of "${key}" is not valid JSON`));
-    if (events.has('miss')) events.emit('miss', { key, reason: entry === UNDECODABLE ? 'undecodable' : 'absent' });
+    recordMiss(parts, key, entry === UNDECODABLE ? 'undecodable' : 'absent');
     return missOf(tags, rows);
   }
   const stored = entry.t;
@@ -45,14 +46,17 @@ export async function lookup(parts: CacheParts, key: string, entryKey: string, d
     if (unread.length > 0) {
       // Tags learned by the computation that stored this entry: one more trip now, none next time.
       const more = await parts.versions.read(unread);
-      if (!more) return undefined;
+      if (!more) {
+        recordMiss(parts, key, 'store-unavailable');
+        return undefined;
+      }
       for (const tag of unread) if (more.get(tag) !== stored[tag]) valid = false;
     }
     parts.remembered.note(key, entryTags, declared);
   }
   if (pending.size > 0 || pending.busy) for (const tag of entryTags) if (pending.has(tag)) valid = false;
   if (!valid) {
-    if (events.has('miss')) events.emit('miss', { key, reason: 'invalidated' });
+    recordMiss(parts, key, 'invalidated');
     return missOf(tags, rows);
   }
   let value: unknown;
@@ -60,7 +64,7 @@ export async function lookup(parts: CacheParts, key: string, entryKey: string, d
     value = parts.serializer.deserialize(entry.v);
   } catch (error) {
     parts.report('deserialize', error);
-    if (events.has('miss')) events.emit('miss', { key, reason: 'undecodable' });
+    recordMiss(parts, key, 'undecodable');
     return missOf(tags, rows);
   }
   if (events.has('hit')) events.emit('hit', { key, tags: entryTags });

@@ -5,13 +5,18 @@ import { defaultSerializer, type Serializer } from './serializer.js';
 import { describe } from './tracking-scope.js';
 
 /**
- * A logger cache-tags reports to; `console` fits. Store failures the cache works around go to
- * `warn`; an invalidation the store did not acknowledge in time goes to `error`.
+ * A logger cache-tags reports to; `console` fits. Each level is used for one kind of line:
+ * - `error`: an invalidation the store did not acknowledge in time, an ORM tag function that threw
+ *   (falls back to `warn` when absent);
+ * - `warn`: a store failure the cache worked around (served from the source);
+ * - `info`: a recovery, such as a pending invalidation written by a retry (dropped when absent);
+ * - `debug`: why a computed value was not stored (dropped when absent).
  * @public
  */
 export interface CacheTagsLogger {
   warn(message: string, ...meta: unknown[]): void;
   error?(message: string, ...meta: unknown[]): void;
+  info?(message: string, ...meta: unknown[]): void;
   debug?(message: string, ...meta: unknown[]): void;
 }
 
@@ -81,7 +86,7 @@ export interface TagCacheOptions {
    */
   retry?: { initialDelayMs?: number; maxDelayMs?: number };
   /**
-   * Receives store failures and recoveries.
+   * Receives store failures, recoveries and (at `debug`) why values were not stored.
    * @default none (subscribe to the `error` event instead)
    */
   logger?: CacheTagsLogger;

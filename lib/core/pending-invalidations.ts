@@ -17,6 +17,8 @@ export class PendingInvalidations {
     private readonly write: (tags: string[]) => Promise<boolean>,
     private readonly initialDelayMs: number,
     private readonly maxDelayMs: number,
+    /** Told of the failed tags a retry has now written. */
+    private readonly onRecovered: (tags: readonly string[]) => void,
   ) {}
 
   /** How many tags failed and wait for a retry. */
@@ -80,7 +82,9 @@ export class PendingInvalidations {
     if (this.failed.size === 0) return true;
     const batch = this.tags;
     const startedAt = this.begin(batch);
-    this.end(batch, startedAt, await this.write(batch));
+    const written = await this.write(batch);
+    this.end(batch, startedAt, written);
+    if (written) this.onRecovered(batch);
     return this.failed.size === 0;
   }
 

@@ -25,7 +25,10 @@ export class SingleFlight {
 
   run(entryKey: string, lead: Lead, retried = false): Promise<Outcome> {
     const flight = this.flights.get(entryKey);
-    if (flight) return this.follow(flight, entryKey, lead, retried);
+    if (flight) {
+      if (!retried) this.parts.counters.joined++;
+      return this.follow(flight, entryKey, lead, retried);
+    }
     const started: Flight = { promise: undefined as unknown as Promise<Outcome>, sourceStarted: false };
     started.promise = lead(() => (started.sourceStarted = true)).finally(() => {
       // Removed before the promise settles, so that no caller can join a flight that has finished.
@@ -44,6 +47,7 @@ export class SingleFlight {
       flight.verification ??= this.stillCurrent(outcome.versions);
       if (await flight.verification) return outcome;
     }
+    this.parts.counters.reran++;
     return this.run(entryKey, lead, true);
   }
 

@@ -20,16 +20,22 @@ export interface OpenedStore {
 
 /*
  * Recognised by shape, not `instanceof Keyv`: an application may hold a Keyv of the other module
- * format (ESM vs CommonJS), or of another copy of the package.
+ * format (ESM vs CommonJS), of another copy of the package, or of keyv 6. `getRaw` (keyv 5 and 6)
+ * tells a Keyv from a store adapter, which has the other methods too (and, in keyv 6, a `store`).
  */
 function isKeyv(value: unknown): value is Keyv {
-  const v = value as Partial<Record<'get' | 'set' | 'delete' | 'getMany' | 'setMany' | 'on', unknown>> & { hooks?: { addHandler?: unknown } } | null;
-  return (
-    typeof v === 'object' && v !== null && 'store' in v &&
-    typeof v.get === 'function' && typeof v.set === 'function' && typeof v.delete === 'function' &&
-    typeof v.getMany === 'function' && typeof v.setMany === 'function' && typeof v.on === 'function' &&
-    typeof v.hooks?.addHandler === 'function'
-  );
+  const v = value as Partial<Record<'get' | 'set' | 'delete' | 'getMany' | 'setMany' | 'getRaw' | 'on', unknown>> | null;
+  return typeof v === 'object' && v !== null && 'store' in v && [v.get, v.set, v.delete, v.getMany, v.setMany, v.getRaw, v.on].every((method) => typeof method === 'function');
+}
+
+/**
+ * The store a Keyv was given. keyv 5 holds it as `keyv.store`; keyv 6 wraps every store that is not
+ * a keyv 6 adapter in one of its own (`KeyvBridgeAdapter`, `KeyvMemoryAdapter`), which holds it as
+ * its `store`. A keyv 6 adapter of a package (`@keyv/redis` 6) has no `store` and is returned as is.
+ */
+export function heldStore(keyv: Keyv): unknown {
+  const store = keyv.store as { store?: unknown; capabilities?: { expires?: unknown } } | undefined;
+  return store?.capabilities?.expires === true && typeof store.store === 'object' && store.store !== null ? store.store : store;
 }
 
 /** Opens the store a `store` option names. Throws a {@link CacheTagsError} naming what is wrong with it. */
@@ -41,7 +47,8 @@ export function openStore(store: unknown, settings: { timeoutMs: number; maxEntr
   if (isRedisUrl(store)) return { ...createRedisStore(store, settings.timeoutMs), owned: true };
   if (isKeyv(store)) {
     // The Keyv of another cache's in-process store: share that store, with its ordering.
-    const driver = store.store instanceof MemoryStore ? new MemoryDriver(store.store) : new KeyvDriver(store);
+    const held = heldStore(store);
+    const driver = held instanceof MemoryStore ? new MemoryDriver(held) : new KeyvDriver(store);
     return { keyv: store, driver, owned: false };
   }
   if (typeof store === 'object' && store !== null && typeof (store as Map<unknown, unknown>).get === 'function') {

@@ -6,19 +6,37 @@ import { CacheTagsError } from './errors.js';
 import { TypedEmitter, type TagCacheEventName, type TagCacheEvents } from './events.js';
 import { Invalidator } from './invalidation.js';
 import { KeyBuilder } from './keys.js';
-import { isHit, lookup } from './lookup.js';
+import { levels } from './log.js';
+import { isHit, lookup, type Miss } from './lookup.js';
 import { assertDuration, resolveSettings, type CacheTagsLogger, type EntryOptions, type Settings, type TagCacheOptions } from './options.js';
+import { recordNotStored, recordStored } from './outcomes.js';
 import { PendingInvalidations } from './pending-invalidations.js';
 import { RememberedTags } from './remembered-tags.js';
 import { serializeFor } from './serializer.js';
-import { SingleFlight } from './single-flight.js';
+import { SingleFlight, type Lead } from './single-flight.js';
+import { CacheCounters, type TagCacheStats } from './stats.js';
 import type { StoreDriver } from './store-driver.js';
 import { StoreGateway } from './store-gateway.js';
 import { openStore } from './store-selection.js';
 import { TagVersions } from './tag-versions.js';
+import { traced, tracing, type GetTraceContext, type InvalidateTraceContext, type WrapTraceContext } from './tracing.js';
 import { assertTags, currentScope, describe } from './tracking-scope.js';
 
 export type { CacheTagsLogger, EntryOptions, TagCacheOptions } from './options.js';
+
+/**
+ * Options of {@link TagCache.stats}.
+ * @public
+ */
+export interface StatsOptions {
+  /**
+   * Zeroes the counters once read (in the same tick: no event is lost between the two), so that the
+   * snapshot holds what happened since the previous reset. Leave it off when a metrics exporter
+   * reads cumulative counters.
+   * @default false
+   */
+  reset?: boolean;
+}
 
 /**
  * A cache whose entries carry tags. Invalidating a tag writes a fresh version token for it (one
@@ -56,11 +74,17 @@ export class TagCache {
     this.ownsStore = opened.owned;
     const keys = new KeyBuilder(settings.namespace);
     const events = new TypedEmitter();
+    const counters = new CacheCounters();
+    const log = levels(options.logger);
     const report = (operation: string, error: unknown): void => {
-      this.logger?.warn(`cache-tags: store ${operation} failed in namespace "${this.namespace}"; serving from the source`, error);
+      counters.storeError(operation);
+      log.warn(`cache-tags: store ${operation} failed in namespace "${this.namespace}"; serving from the source`, error);
       events.emit('error', { operation, error });
     };
-    const pending = new PendingInvalidations((tags) => versions.invalidate(tags, { force: true }), settings.retryInitialMs, settings.retryMaxMs);
+    const recovered = (tags: readonly string[]): void => {
+      log.info(`cache-tags: the pending invalidation of ${tags.length} tag(s) in namespace "${this.namespace}" is written`);
+    };
+    const pending = new PendingInvalidations((tags) => versions.invalidate(tags, { force: true }), settings.retryInitialMs, settings.retryMaxMs, recovered);
     const gateway = new StoreGateway(opened.driver, settings.timeoutMs, new CircuitBreaker(options.circuitBreaker), report, () => {
       this.logger?.warn(`cache-tags: store of namespace "${this.namespace}" answers again`);
       void pending.flush();
@@ -76,10 +100,25 @@ export class TagCache {
       pending,
       remembered: new RememberedTags(settings.rememberedKeys),
       serializer: settings.serializer,
+      counters,
+      log,
       report,
     };
     this.flights = new SingleFlight(this.parts);
-    this.invalidator = new Invalidator(this.parts, settings, this.logger);
+    this.invalidator = new Invalidator(this.parts, settings);
+  }
+
+  /**
+   * What this cache counted since it was created (or last reset): hits, misses and values not
+   * stored by reason, joined computations, invalidations, store errors, and the invalidations
+   * pending now. Counting is always on and costs one integer increment per call; the snapshot is a
+   * new plain object, built only here.
+   * @public
+   */
+  stats(options: StatsOptions = {}): TagCacheStats {
+    const snapshot = this.parts.counters.snapshot(this.parts.pending.size);
+    if (options.reset) this.parts.counters.reset();
+    return snapshot;
   }
 
   /**
@@ -116,11 +155,8 @@ export class TagCache {
     assertDuration(options.ttl, `TagCache.wrap("${key}"): ttl`);
     const ttl = options.ttl ?? this.settings.ttl;
     const entryKey = this.parts.keys.entry(key);
-    const outcome = await this.flights.run(entryKey, async (onSourceStart) => {
-      const found = await lookup(this.parts, key, entryKey, tags);
-      if (found && isHit(found)) return found;
-      return compute(this.parts, key, entryKey, fn, tags, ttl, found, onSourceStart);
-    });
+    if (traced(tracing.wrap)) return this.tracedWrap(key, entryKey, fn, tags, ttl) as Promise<Awaited<T>>;
+    const outcome = await this.flights.run(entryKey, this.lead(key, entryKey, fn, tags, ttl, undefined));
     this.bubble(outcome);
     return outcome.value as Awaited<T>;
   }
@@ -132,10 +168,52 @@ export class TagCache {
    */
   async get<T = unknown>(key: string): Promise<T | undefined> {
     assertKey(key, 'get');
-    const found = await lookup(this.parts, key, this.parts.keys.entry(key), []);
-    if (!found || !isHit(found)) return undefined;
+    const entryKey = this.parts.keys.entry(key);
+    if (traced(tracing.get)) {
+      const context: GetTraceContext = { namespace: this.namespace, key };
+      return tracing.get.tracePromise(async () => this.served(await lookup(this.parts, key, entryKey, []), context), context) as Promise<T | undefined>;
+    }
+    return this.served(await lookup(this.parts, key, entryKey, []), undefined) as T | undefined;
+  }
+
+  /** What a single flight of `wrap` runs: a lookup, then the source after a miss. */
+  private lead(key: string, entryKey: string, fn: () => unknown, tags: string[], ttl: number, trace: WrapTraceContext | undefined): Lead {
+    return async (onSourceStart) => {
+      const found = await lookup(this.parts, key, entryKey, tags);
+      if (found && isHit(found)) {
+        this.parts.counters.hits++;
+        if (trace) trace.outcome = 'hit';
+        return found;
+      }
+      if (!trace) return compute(this.parts, key, entryKey, fn, tags, ttl, found, onSourceStart);
+      trace.outcome = 'miss';
+      const source = traced(tracing.compute) ? () => tracing.compute.tracePromise(async () => await fn(), { namespace: this.namespace, key, tags }) : fn;
+      return compute(this.parts, key, entryKey, source, tags, ttl, found, onSourceStart);
+    };
+  }
+
+  /** {@link TagCache.wrap} published on `cache-tags:wrap` (and its source on `cache-tags:compute`). */
+  private tracedWrap(key: string, entryKey: string, fn: () => unknown, tags: string[], ttl: number): Promise<unknown> {
+    const context: WrapTraceContext = { namespace: this.namespace, key, tags };
+    return tracing.wrap.tracePromise(async () => {
+      const outcome = await this.flights.run(entryKey, this.lead(key, entryKey, fn, tags, ttl, context));
+      // Neither a hit nor a miss of its own: it shared the run of a concurrent call.
+      context.outcome ??= 'joined';
+      this.bubble(outcome);
+      return outcome.value;
+    }, context);
+  }
+
+  /** The value a lookup of `get` serves, counted and handed to the computation that is running. */
+  private served(found: Outcome | Miss | undefined, trace: GetTraceContext | undefined): unknown {
+    if (!found || !isHit(found)) {
+      if (trace) trace.outcome = 'miss';
+      return undefined;
+    }
+    this.parts.counters.hits++;
+    if (trace) trace.outcome = 'hit';
     this.bubble(found);
-    return found.value as T;
+    return found.value;
   }
 
   /**
@@ -149,15 +227,27 @@ export class TagCache {
     const tags = entryTags(options, `TagCache.set("${key}")`);
     assertDuration(options.ttl, `TagCache.set("${key}"): ttl`);
     const data = serializeFor(this.parts.serializer, value, `TagCache.set("${key}")`);
-    if (tags.some((tag) => this.parts.pending.has(tag))) return false;
-    const versions = await this.parts.versions.capture(tags);
-    if (!versions) return false;
-    const entry: StoredEntry = { v: data, t: Object.fromEntries(versions), a: Date.now() };
     const ttl = options.ttl ?? this.settings.ttl;
+    if (!traced(tracing.set)) return this.stored(key, data, tags, ttl);
+    return tracing.set.tracePromise(() => this.stored(key, data, tags, ttl), { namespace: this.namespace, key, tags });
+  }
+
+  /** {@link TagCache.set} once its value is serialized. */
+  private async stored(key: string, data: unknown, tags: string[], ttl: number): Promise<boolean> {
+    if (tags.some((tag) => this.parts.pending.has(tag))) {
+      recordNotStored(this.parts, key, 'invalidation-pending');
+      return false;
+    }
+    const versions = await this.parts.versions.capture(tags);
+    if (!versions) {
+      recordNotStored(this.parts, key, 'store-unavailable');
+      return false;
+    }
+    const entry: StoredEntry = { v: data, t: Object.fromEntries(versions), a: Date.now() };
     const ok = await this.parts.gateway.write([{ key: this.parts.keys.entry(key), value: entry, ttl: ttl || undefined }]);
     if (ok) {
       this.parts.remembered.forget(key);
-      this.parts.events.emit('set', { key, tags, ttl: ttl || undefined });
+      recordStored(this.parts, key, tags, ttl || undefined);
     }
     return ok;
   }
@@ -184,7 +274,15 @@ export class TagCache {
    */
   async invalidateTags(tags: string[], source?: unknown): Promise<void> {
     assertTags(tags, 'TagCache.invalidateTags');
-    await this.invalidator.invalidate(tags, source);
+    if (!traced(tracing.invalidate)) {
+      await this.invalidator.invalidate(tags, source);
+      return;
+    }
+    const context: InvalidateTraceContext = { namespace: this.namespace, tags, source };
+    await tracing.invalidate.tracePromise(async () => {
+      context.acknowledged = false; // stays so when it rejects: only an unacknowledged invalidation does
+      context.acknowledged = await this.invalidator.invalidate(tags, source);
+    }, context);
   }
 
   /**

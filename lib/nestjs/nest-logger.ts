@@ -20,6 +20,7 @@ export function nestCacheLogger(context = 'CacheTags'): CacheTagsLogger {
       const error = meta.find((m): m is Error => m instanceof Error);
       logger.error(line(message, meta), error?.stack);
     },
+    info: (message, ...meta) => logger.log(line(message, meta)),
     debug: (message, ...meta) => logger.debug(line(message, meta)),
   };
 }

@@ -78,17 +78,21 @@ export function resolveQueryCache(where: string, value: unknown): ResolvedQueryC
  * operators turned into plain objects). Object keys are sorted, so the same query written in
  * another key order shares the entry.
  */
-function stable(value: unknown, path: string): unknown {
+/** Deeper than this, a description is circular (an entity with its relations loaded) or not meant as a key. */
+const MAX_DEPTH = 32;
+
+function stable(value: unknown, path: string, depth = 0): unknown {
+  if (depth > MAX_DEPTH) throw new CacheTagsError('E_INVALID_OPTION', `the query cannot be cached: its options nest deeper than ${MAX_DEPTH} levels at ${path.slice(0, 120)} (circular?)`);
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : { $n: String(value) };
   if (value === undefined) return { $u: 1 };
   if (typeof value === 'bigint') return { $b: value.toString() };
   if (value instanceof Date) return { $d: value.getTime() };
   if (Buffer.isBuffer(value)) return { $B: value.toString('base64') };
-  if (Array.isArray(value)) return value.map((item, i) => stable(item, `${path}[${i}]`));
+  if (Array.isArray(value)) return value.map((item, i) => stable(item, `${path}[${i}]`, depth + 1));
   if (typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) out[key] = stable((value as Record<string, unknown>)[key], `${path}.${key}`);
+    for (const key of Object.keys(value).sort()) out[key] = stable((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1);
     return out;
   }
   throw new CacheTagsError('E_INVALID_OPTION', `the query cannot be cached: it holds ${describe(value)} at ${path || 'the top'}, which a cache key cannot capture`);

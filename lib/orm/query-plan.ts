@@ -73,6 +73,13 @@ export interface QueryTags {
   tags: string[];
   /** Whether no type-level tag is among them (every write of the entity would invalidate the result otherwise). */
   precise: boolean;
+  /**
+   * Whether every row of the querying entity that the query can return bumps one of `tags`
+   * whenever it changes (each conjunction watches a field of its own, or the type-level tag
+   * stands in): the returned rows' own tags then need not be learned, only those of the
+   * relations loaded with them.
+   */
+  rowsCovered: boolean;
 }
 
 interface Plan {
@@ -105,19 +112,24 @@ function joinedOnlyThroughRelatedRows(conjunction: Conjunction): boolean {
   return !conjunction.opaque && !conjunction.otherConditions && conjunction.equalities.size === 0 && conjunction.relations.length > 0 && conjunction.relations.every((r) => !r.ownerJoins);
 }
 
-function plan(condition: EntityCondition, allowed: ReadonlySet<string> | undefined, out: Plan): void {
+/** Adds the tags of `condition` to `out`; returns whether they cover every row of its entity that can match. */
+function plan(condition: EntityCondition, allowed: ReadonlySet<string> | undefined, out: Plan): boolean {
   out.tags.add(rowsUnknownTag(condition.type));
-  const fallback = (): void => {
+  const fallback = (): true => {
     out.tags.add(condition.type);
     out.precise = false;
+    return true;
   };
   if (!condition.alternatives || condition.alternatives.length === 0) return fallback();
+  let covered = true;
   for (const conjunction of condition.alternatives) {
     const watched = conjunction.opaque ? undefined : watchedField(condition, conjunction, allowed);
     if (watched) for (const key of watched.keys) out.tags.add(fieldTag(condition.type, watched.field, key));
-    else if (!joinedOnlyThroughRelatedRows(conjunction)) fallback();
+    else if (joinedOnlyThroughRelatedRows(conjunction)) covered = false;
+    else fallback();
     for (const relation of conjunction.relations) plan(relation.target, undefined, out);
   }
+  return covered || out.tags.has(condition.type);
 }
 
 /**
@@ -131,14 +143,14 @@ function plan(condition: EntityCondition, allowed: ReadonlySet<string> | undefin
  *   join column is on the querying entity and no field of its own is watched, its type-level tag;
  * - with no equality to watch (no condition, ranges only, `Not`, `Like`, ...), the type-level tag.
  *
- * The tags of the rows the query returns or loads (rule 1) are learned after it ran: see
- * {@link runCachedQuery}.
+ * The tags of the rows the query returns or loads (rule 1) are learned after it ran (see
+ * {@link runCachedQuery}); the returned rows' own only where `rowsCovered` is false.
  * @public
  */
 export function planQueryTags(condition: EntityCondition, invalidateOn?: readonly string[]): QueryTags {
   const out: Plan = { tags: new Set(), precise: true };
-  plan(condition, invalidateOn ? new Set(invalidateOn) : undefined, out);
-  return { tags: [...out.tags], precise: out.precise };
+  const rowsCovered = plan(condition, invalidateOn ? new Set(invalidateOn) : undefined, out);
+  return { tags: [...out.tags], precise: out.precise, rowsCovered };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { resolveTagCache, type CacheTagsLogger, type TagCache } from '../core/index.js';
+import { levels } from '../core/log.js';
 import type { TagFunctionFailure } from './tag-failures.js';
 
 interface Buffered<Source> {
@@ -64,9 +65,9 @@ export class WriteInvalidator<Transaction extends object, Source extends WriteFa
   }
 
   private reportFailures(source: Source, failures: readonly TagFunctionFailure[]): Source {
-    const log = this.logger?.error?.bind(this.logger) ?? this.logger?.warn.bind(this.logger);
+    const { error } = levels(this.logger);
     for (const failure of failures) {
-      log?.(`cache-tags: the @CacheTags function of ${failure.entity} failed during a write; its rows were invalidated by the type-level tag "${failure.entity}" only`, failure.error);
+      error(`cache-tags: the @CacheTags function of ${failure.entity} failed during a write; its rows were invalidated by the type-level tag "${failure.entity}" only`, failure.error);
     }
     return { ...source, tagFunctionFailures: [...(source.tagFunctionFailures ?? []), ...failures] };
   }

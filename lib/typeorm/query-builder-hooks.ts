@@ -1,7 +1,7 @@
-import { DeleteQueryBuilder, EntityManager, InsertQueryBuilder, SelectQueryBuilder, UpdateQueryBuilder, type DataSource, type EntityMetadata, type QueryRunner } from 'typeorm';
+import { DeleteQueryBuilder, EntityManager, InsertQueryBuilder, UpdateQueryBuilder, type DataSource, type EntityMetadata, type QueryRunner } from 'typeorm';
 import { SoftDeleteQueryBuilder } from 'typeorm/query-builder/SoftDeleteQueryBuilder.js';
 import { collectTagFailures, type ResolvedOrmOptions } from '../orm/index.js';
-import { bulkCascadeTags, cascadeTags } from './entity-tags.js';
+import { bulkCascadeTags, cascadeTags, unknownRowTags } from './entity-tags.js';
 import { keyOf, rowsByKeys, selectRows, type Row } from './rows.js';
 import { SUBSCRIBER_BRAND, asOrmStatement, losesQueryContext, persistContext, statementContext, type BrandedSubscriber, type StatementWrite } from './write-context.js';
 
@@ -22,7 +22,7 @@ type WriteBuilder = (UpdateQueryBuilder<any> | DeleteQueryBuilder<any> | SoftDel
 };
 
 /** The cache-tags subscriber of the DataSource (per copy of this module: see {@link SUBSCRIBER_BRAND}). */
-function brandedSubscriber(dataSource: DataSource | undefined): BrandedSubscriber | undefined {
+export function brandedSubscriber(dataSource: DataSource | undefined): BrandedSubscriber | undefined {
   return dataSource?.subscribers?.find((s) => (s as Record<symbol, unknown>)[SUBSCRIBER_BRAND] === true) as BrandedSubscriber | undefined;
 }
 
@@ -39,12 +39,21 @@ function mainMetadata(qb: WriteBuilder): EntityMetadata | undefined {
 /**
  * A SELECT of the rows that `qb`'s WHERE matches, on `qb`'s query runner, at most `limit` of
  * them (a bulk write is told apart by reading one row past its threshold, never all of them).
+ *
+ * A fresh builder over the write's table and alias, given the write's WHERE and parameters, not a
+ * clone of the write's expression map: before TypeORM 0.3.31 the write's map keeps every alias its
+ * builder was made with (`manager.increment` runs `createQueryBuilder(Photo, 'entity').update(Photo)`),
+ * and a SELECT from that clone lists the table twice in FROM (an ambiguous column).
  */
 function rowsMatching(qb: WriteBuilder, metadata: EntityMetadata, limit?: number): Promise<Row[]> {
-  const select = new SelectQueryBuilder<any>(qb as any);
-  select.expressionMap.queryType = 'select';
-  select.expressionMap.valuesSet = undefined;
-  select.expressionMap.returning = '';
+  const select = qb.connection.createQueryBuilder(runnerOf(qb)).from(metadata.target, qb.alias);
+  // The WHERE's column paths were written for the write's builder, unprefixed (`user.id` is a path).
+  select.expressionMap.aliasNamePrefixingEnabled = qb.expressionMap.aliasNamePrefixingEnabled;
+  select.expressionMap.wheres = [...qb.expressionMap.wheres];
+  select.setParameters(qb.getParameters());
+  // TypeORM 0.3's native parameters (1.x has none), which a write may have been given.
+  const native = (qb.expressionMap as { nativeParameters?: Record<string, unknown> }).nativeParameters;
+  if (native) Object.assign(select.expressionMap, { nativeParameters: { ...native } });
   if (limit !== undefined) select.limit(limit);
   return selectRows(select, metadata);
 }
@@ -81,7 +90,7 @@ async function preRead(qb: WriteBuilder, metadata: EntityMetadata, options: Reso
   const matched = await rowsMatching(qb, metadata, options.maxRowsPerWrite + 1);
   if (matched.length > options.maxRowsPerWrite) {
     // A bulk write: the type-level tags stand in for its rows (and for the rows its cascades reach).
-    return { kind, metadata, valuesSet: map.valuesSet, oldRows: [], dependentTags: kind === 'delete' ? bulkCascadeTags(qb.connection, metadata) : [] };
+    return { kind, metadata, valuesSet: map.valuesSet, oldRows: [], dependentTags: [...unknownRowTags(metadata), ...(kind === 'delete' ? bulkCascadeTags(qb.connection, metadata) : [])] };
   }
   const dependentTags = kind === 'delete' && !metadata.isJunction ? await cascadeTags(qb.connection, runnerOf(qb), metadata, matched, options.cascadeDepth) : [];
   return { kind, metadata, valuesSet: map.valuesSet, oldRows: matched, dependentTags };

@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,12 +40,14 @@ describe('Read after write across processes, under Redis faults', needs('redis')
     const dir = mkdtempSync(join(tmpdir(), 'ct-raw-'));
     const file = join(dir, 'db.sqlite');
     const db = openSqlite(file);
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE item (id INTEGER PRIMARY KEY, v INTEGER NOT NULL); INSERT INTO item VALUES (1, 0);');
+    db.exec('PRAGMA journal_mode = WAL; CREATE TABLE item (id INTEGER PRIMARY KEY, v INTEGER NOT NULL); INSERT INTO item VALUES (1, 0);');
     db.close();
     const redis = await OwnRedis.start();
     try {
-      const workers = ['writer', 'reader', 'reader'].map((role, seed) => runWorker([redis.url, file, 'raw', String(seed + 1), '4000', role]));
+      // A namespace of this run's own: when the restart below finds its port taken (by a redis-server
+      // another run started meanwhile), the workers talk to that server, and must not read its rows.
+      const namespace = `raw-${randomUUID()}`;
+      const workers = ['writer', 'reader', 'reader'].map((role, seed) => runWorker([redis.url, file, namespace, String(seed + 1), '4000', role]));
       const faults = (async () => {
         await delay(300);
         redis.pause();

@@ -3,20 +3,11 @@
  * runs its own redis-server on its own port, so counts are its own and it may kill the server.
  */
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { addCacheTags, TagCache, type TagCacheOptions } from '../../lib/index.js';
+import { storeOf } from '../support/keyv-store.js';
 import { needs } from '../support/servers.js';
-import { OwnRedis, commandDelta, freePort } from '../support/redis-server.js';
-
-/** Polls `condition` (a store round trip) until it holds; bounded, for a server coming back. */
-async function eventually(condition: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await condition()) return;
-    await delay(20);
-  }
-  assert.fail(`timed out waiting until ${what}`);
-}
+import { OwnRedis, commandDelta, eventually, freePort } from '../support/redis-server.js';
 
 describe('TagCache on a Redis of its own', needs('redis'), () => {
   let redis: OwnRedis;
@@ -159,7 +150,7 @@ describe('TagCache on a Redis of its own', needs('redis'), () => {
     assert.equal(await cache.wrap('closed', () => ++source, { tags: ['C'] }), 2);
     await cache.invalidateTags(['C']);
     assert.deepEqual(commandDelta(before, await redis.commandCounts()), {}, 'no command reached Redis');
-    const client = ((await cache.store()).store as { client: { isOpen: boolean } }).client;
+    const { client } = await storeOf<{ client: { isOpen: boolean } }>(cache);
     assert.equal(client.isOpen, false, 'its connection stays closed');
   });
 });

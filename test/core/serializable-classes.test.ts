@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { KeyBuilder } from '../../lib/core/keys.js';
 import { CacheTags, CacheTagsError, registerSerializableClass, registerSerializableClasses, type TagCache } from '../../lib/index.js';
+import { storeOf } from '../support/keyv-store.js';
 import { storeCases } from '../support/stores.js';
 
 /** On a loaded machine a slow store answer is a fail-open miss; these tests are about keys, not timeouts. */
@@ -67,7 +68,8 @@ for (const store of storeCases) {
     let cache: TagCache;
     if (!store.skip) cache = store.make(PATIENT);
     after(() => cache?.close());
-    const raw = async (key: string) => JSON.stringify(await (await cache.store()).get(new KeyBuilder(cache.namespace).entry(key)));
+    // The row as the store holds it, not through Keyv (keyv 6's memory adapter does not read rows it did not write).
+    const raw = async (key: string) => JSON.stringify(await (await storeOf<{ get(key: string): unknown }>(cache)).get(new KeyBuilder(cache.namespace).entry(key))) ?? '';
 
     it('omitted fields (a password hash, a token) never reach the store', async () => {
       const miss = await cache.wrap('user:1', () => new UserRow(1, 'ann@example.com', '$2b$12$secret-hash'));
@@ -76,6 +78,7 @@ for (const store of storeCases) {
       assert.ok(hit instanceof UserRow);
       assert.equal(hit.domain, 'example.com');
       assert.equal(hit.passwordHash, undefined);
+      assert.ok((await raw('user:1')).includes('ann@example.com'), 'the row is in the store');
       assert.ok(!(await raw('user:1')).includes('secret-hash'));
       await cache.wrap('account:1', () => new Account(1, 'tok_live_123'));
       assert.ok(!(await raw('account:1')).includes('tok_live_123'));

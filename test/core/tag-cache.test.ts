@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { CacheTags, CacheTagsError, TagCache, addCacheTags } from '../../lib/index.js';
+import { storeOf } from '../support/keyv-store.js';
 import { barrier, storeCases } from '../support/stores.js';
 
 @CacheTags((p: Snapshot) => [`Snapshot_${p.id}`])
@@ -59,6 +60,16 @@ for (const store of storeCases) {
       await cache.wrap('k', () => ++runs, { tags: ['Shared'] });
       await other.invalidateTags(['Shared']);
       assert.equal(await cache.wrap('k', () => ++runs, { tags: ['Shared'] }), 2);
+    });
+
+    it('a cache given another cache\'s Keyv reads the entries that cache wrote', async () => {
+      const cache = make();
+      const other = new TagCache({ store: await cache.store(), namespace: cache.namespace });
+      let runs = 0;
+      await cache.wrap('k', () => ++runs, { tags: ['Shared'] });
+      assert.equal(await other.wrap('k', () => ++runs, { tags: ['Shared'] }), 1, 'a hit in the other cache');
+      await cache.invalidateTags(['Shared']);
+      assert.equal(await other.wrap('k', () => ++runs, { tags: ['Shared'] }), 2, 'and its invalidation seen there');
     });
 
     it('a value computed while its tag is invalidated is returned, but not served again', async () => {
@@ -295,7 +306,7 @@ describe('the default in-process store', () => {
     assert.equal(await read(), 1);
     assert.equal(await read(), 1);
     for (let i = 0; i < 20; i++) await cache.set(`x${i}`, i);
-    const store = (await cache.store()).store as { sizes: { entries: number; tagVersions: number } };
+    const store = await storeOf<{ sizes: { entries: number; tagVersions: number } }>(cache);
     assert.ok(store.sizes.entries <= 4, `at most 4 entries kept, got ${store.sizes.entries}`);
     assert.equal(await read(), 2, 'the forgotten entry is a miss, never a wrong hit');
     await cache.invalidateTags(['A', 'B', 'C']);

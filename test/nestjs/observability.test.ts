@@ -2,12 +2,13 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { Controller, Get, type LoggerService, Module, Scope } from '@nestjs/common';
+import { ConsoleLogger, Controller, Get, Logger, type LoggerService, Module, Scope } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import request from 'supertest';
-import { CacheTagsError } from '../../lib/index.js';
+import { CacheTagsError, TagCache } from '../../lib/index.js';
 import { CachePage, CacheTagsModule } from '../../lib/nestjs/index.js';
+import { nestCacheLogger } from '../../lib/nestjs/nest-logger.js';
 import { createPhotoApp, PLATFORMS } from './support/photo-app.js';
 
 /** A Nest logger that keeps what it is told, by level and context. */
@@ -127,5 +128,48 @@ describe('CacheTagsModule option cachePageHeader', () => {
     @Module({ imports: [CacheTagsModule.forRoot({ cachePageHeader: 'X Cache' })] })
     class AppModule {}
     await assert.rejects(NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false }), /option cachePageHeader must be a header name or false, got "X Cache"/);
+  });
+});
+
+describe('The cache of CacheTagsModule', () => {
+  it('counts the hits, misses and invalidations of HTTP requests in stats()', async () => {
+    const app = await createPhotoApp({ platform: 'express', database: { type: 'sqlite' }, cacheOptions: { namespace: `t-${randomUUID()}` } });
+    try {
+      const cache = app.get(TagCache);
+      await request(app.getHttpServer()).post('/photos').send({ title: 'one' }).expect(201);
+      const written = cache.stats();
+      await request(app.getHttpServer()).get('/photos').expect(200).expect('x-cache', 'MISS');
+      await request(app.getHttpServer()).get('/photos').expect(200).expect('x-cache', 'HIT');
+      await request(app.getHttpServer()).post('/photos').send({ title: 'two' }).expect(201);
+      const stats = cache.stats();
+      assert.ok(written.invalidations.calls >= 1, 'the insert invalidated');
+      assert.equal(stats.hits - written.hits, 1, 'the second GET hit');
+      assert.ok(stats.stored > written.stored, 'the first GET stored');
+      assert.ok(stats.invalidations.calls > written.invalidations.calls, 'the second insert invalidated');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('The cache logger of the Nest module', () => {
+  it('maps each level of cache-tags to Nest\'s: error, warn, info as log, debug', () => {
+    const recording = new RecordingLogger();
+    Logger.overrideLogger(recording);
+    try {
+      const logger = nestCacheLogger();
+      logger.error!('e', new Error('boom'));
+      logger.warn('w');
+      logger.info!('i');
+      logger.debug!('d', { tag: 'T' });
+    } finally {
+      Logger.overrideLogger(new ConsoleLogger());
+    }
+    assert.deepEqual(recording.of('CacheTags').map((line) => [line.level, line.message]), [
+      ['error', 'e (Error: boom)'],
+      ['warn', 'w'],
+      ['log', 'i'],
+      ['debug', 'd ({"tag":"T"})'],
+    ]);
   });
 });

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { createClient } from 'redis';
 
 /** A free TCP port on loopback. */
@@ -104,4 +106,13 @@ export function commandDelta(before: Record<string, number>, after: Record<strin
     if (d > 0 && !['info', 'hello', 'client|setinfo', 'ping', 'quit', 'close'].includes(cmd)) delta[cmd] = d;
   }
   return delta;
+}
+
+/** Polls `condition` (a store round trip) until it holds; bounded, for a server coming back. */
+export async function eventually(condition: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await condition()) return;
+    await delay(20);
+  }
+  assert.fail(`timed out waiting until ${what}`);
 }
