@@ -110,7 +110,7 @@ export async function readThroughQueryCache(
       const result = await read({ ...given, cache: false, flushMode: 'commit' });
       fresh = { result };
       if (method === 'count') return result;
-      const shaped = resultData(result as object | object[] | null, hint);
+      const shaped = resultData(result as object | object[] | null, hint, plan.rowsCovered);
       learned = shaped.learned;
       return shaped.data;
     },

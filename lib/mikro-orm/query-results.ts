@@ -58,12 +58,13 @@ class ResultWalk {
     this.learned.add(join && typeof key === 'string' ? fieldTag(tagForType(target.class), join.name, key) : tagForType(target.class));
   }
 
-  entity(entity: object, hint: Hint, all: boolean): Row {
+  /** `identified`: false for a returned row the query's own tags cover already (`QueryTags.rowsCovered`). */
+  entity(entity: object, hint: Hint, all: boolean, identified = true): Row {
     const wrapped = helper(entity);
     const meta = wrapped.__meta as EntityMetadata;
     const row = entity as Row;
     const loaded = wrapped.__loadedProperties;
-    this.identify(meta, row);
+    if (identified) this.identify(meta, row);
     const out: Row = {};
     for (const prop of meta.props) {
       if (!loaded.has(prop.name) && !prop.primary) continue;
@@ -103,10 +104,14 @@ class ResultWalk {
   }
 }
 
-/** The data to store for a `find` (entities) or `findOne` (an entity or `null`) result, and the tags it depends on. */
-export function resultData(result: object | readonly object[] | null, hint: Hint): ResultData {
+/**
+ * The data to store for a `find` (entities) or `findOne` (an entity or `null`) result, and the
+ * tags it depends on; `rowsCovered`: the query's tags already cover its returned rows.
+ */
+export function resultData(result: object | readonly object[] | null, hint: Hint, rowsCovered: boolean): ResultData {
   const walk = new ResultWalk();
-  const data = Array.isArray(result) ? result.map((entity: object) => walk.entity(entity, hint, false)) : result && walk.entity(result, hint, false);
+  const root = (entity: object): Row => walk.entity(entity, hint, false, !rowsCovered);
+  const data = Array.isArray(result) ? result.map(root) : result && root(result);
   return { data, learned: [...walk.learned] };
 }
 
