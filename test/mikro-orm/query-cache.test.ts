@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import type { SqlEntityManager } from '@mikro-orm/knex';
-import { cachedQuery } from '../../lib/mikro-orm/index.js';
+import { cachedQuery, invalidateEntities } from '../../lib/mikro-orm/index.js';
 import { storeCases } from '../support/stores.js';
 import { databaseCases } from './support/orm.js';
 import { Author, Post, Reply, Topic } from './support/query-model.js';
@@ -125,6 +125,11 @@ for (const db of databaseCases) {
     describe('writes whose rows are not known', () => {
       const read: QueryRead = async (em) => rows(await em.find(Post, { author: 1 }, { ...byId, cache: true }));
       it('raw SQL invalidates through the rows-unknown tag', () => check(read, (em) => em.execute("update post set title = 'raw' where id = 1"), 'miss'));
+      const unseen = (em: SqlEntityManager) => em.getConnection().execute('update post set author_id = 3 where id = 1');
+      it('a write no hook sees, reported by invalidateEntities with the bare key, reaches a query on its old value', () => check(read, async (em) => {
+        await unseen(em);
+        await invalidateEntities(em, Post, [1]);
+      }, 'miss'));
       it('a query-builder update of a returned row invalidates', () => check(read, (em) => em.createQueryBuilder(Post).update({ title: 'qb' }).where({ id: 2 }).execute(), 'miss'));
     });
 
