@@ -47,7 +47,8 @@ function watchable(meta: EntityMetadata, names: readonly string[] | undefined): 
 
 /** Reads that go to the database whatever they ask: in a transaction (they see its own writes), locking, or with no identity map to revive into. */
 function uncacheable(em: EntityManager, options: Options): boolean {
-  return em.getTransactionContext() !== undefined || options.ctx !== undefined || options.lockMode !== undefined || options.disableIdentityMap === true;
+  const noIdentityMap = (options.disableIdentityMap as boolean | undefined) ?? em.config.get('disableIdentityMap');
+  return em.getTransactionContext() !== undefined || options.ctx !== undefined || options.lockMode !== undefined || noIdentityMap === true;
 }
 
 const CACHE_NONE = { id: undefined, ttl: undefined, invalidateOn: undefined } satisfies ResolvedQueryCache;
@@ -79,7 +80,8 @@ export async function readThroughQueryCache(
   read: (options: Options) => Promise<unknown>,
 ): Promise<unknown> {
   const given = options ?? {};
-  const em = self.getContext();
+  // Not validated here: MikroORM's own read decides whether the global entity manager may be used.
+  const em = self.getContext(false);
   const [subscriber] = subscribersOf(em);
   if (!subscriber) return read(given);
   // MikroORM's own result cache expires by time only: with cache-tags installed it never serves.

@@ -59,7 +59,7 @@ export function querySuite(db: DatabaseCase, store: StoreCase, subscriber: Cache
     },
   };
   before(async () => {
-    ({ orm: suite.orm, close } = await openOrm(db, { trackLoads: false, ...subscriber }, {
+    ({ orm: suite.orm, close } = await openOrm(db, subscriber, {
       entities: queryEntities,
       onQuery: (sql: string) => {
         statements.push(sql);
