@@ -6,6 +6,7 @@ import 'reflect-metadata';
 import { cpus, loadavg } from 'node:os';
 import { benchCore } from './core.js';
 import { benchKeys } from './keys.js';
+import { benchMikroQueryCache } from './mikro-query-cache.js';
 import { benchQueryCache } from './query-cache.js';
 import { benchTypeorm } from './typeorm.js';
 
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   await benchKeys({ warmupOps: 2000, rounds: 30, opsPerRound: ops(250) });
   await benchTypeorm({ warmupOps: 50, rounds: 10, opsPerRound: ops(30) });
   await benchQueryCache({ warmupOps: 50, rounds: 10, opsPerRound: ops(30) }, ops(2000));
+  await benchMikroQueryCache({ warmupOps: 50, rounds: 10, opsPerRound: ops(30) }, ops(2000));
   console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 
