@@ -39,6 +39,8 @@ function plain(value: unknown): unknown {
 
 class ResultWalk {
   readonly learned = new Set<string>();
+  /** The entities being walked, outermost first: `populate: ['*']` reaches them again through inverse sides. */
+  private readonly path = new Set<object>();
 
   /** The row's own tag: its primary key's field tag (or, with no single comparable key, its type-level tag). */
   private identify(meta: EntityMetadata, row: Row): void {
@@ -66,24 +68,24 @@ class ResultWalk {
     const loaded = wrapped.__loadedProperties;
     if (identified) this.identify(meta, row);
     const out: Row = {};
+    this.path.add(entity);
     for (const prop of meta.props) {
-      if (!loaded.has(prop.name) && !prop.primary) continue;
       const value = row[prop.name];
       switch (prop.kind) {
         case ReferenceKind.SCALAR:
-          out[prop.name] = value;
-          break;
         case ReferenceKind.EMBEDDED:
-          out[prop.name] = plain(value);
+          // Lazy and partially loaded (`fields`) columns stay out: a hit must not make them look loaded.
+          if (loaded.has(prop.name) || prop.primary) out[prop.name] = prop.kind === ReferenceKind.SCALAR ? value : plain(value);
           break;
         case ReferenceKind.MANY_TO_ONE:
         case ReferenceKind.ONE_TO_ONE:
-          out[prop.name] = this.toOne(meta, prop, row, hintOf(hint, all, prop));
+          if (value !== undefined) out[prop.name] = this.toOne(meta, prop, row, hintOf(hint, all, prop));
           break;
         default:
           this.toMany(meta, prop, row, hintOf(hint, all, prop), out);
       }
     }
+    this.path.delete(entity);
     return out;
   }
 
@@ -91,7 +93,7 @@ class ResultWalk {
     if (prop.kind === ReferenceKind.ONE_TO_ONE && !prop.owner) this.watchJoin(prop, row, meta);
     const related = Reference.unwrapReference(row[prop.name] as object) as object | null | undefined;
     if (related === null || related === undefined) return related;
-    if (populated && helper(related).__initialized) return this.entity(related, populated.children, populated.all);
+    if (populated && helper(related).__initialized && !this.path.has(related)) return this.entity(related, populated.children, populated.all);
     return helper(related).getPrimaryKey();
   }
 
@@ -100,7 +102,7 @@ class ResultWalk {
     if (!populated || !(collection instanceof Collection) || !collection.isInitialized()) return;
     // A many-to-many link changes both linked rows' tags: the owner's own tag covers it.
     if (prop.kind === ReferenceKind.ONE_TO_MANY) this.watchJoin(prop, row, meta);
-    out[prop.name] = (collection.getItems(false) as object[]).map((item) => this.entity(item, populated.children, populated.all));
+    out[prop.name] = (collection.getItems(false) as object[]).map((item) => (this.path.has(item) ? helper(item).getPrimaryKey() : this.entity(item, populated.children, populated.all)));
   }
 }
 

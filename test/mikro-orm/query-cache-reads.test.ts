@@ -58,6 +58,22 @@ for (const store of storeCases) {
       assert.equal(held.title, 'mine');
     });
 
+    it("populate: ['*'] on a hit loads what the miss loaded", async () => {
+      const shape = (p: Post) => ({
+        author: p.author.username,
+        reviewer: p.reviewer?.username,
+        topics: p.topics.getItems().map((t) => [t.name, t.posts.getItems().map((q) => q.id).sort()]).sort(),
+        replies: p.replies.getItems().map((r) => r.text),
+        others: p.author.posts.getItems().map((q) => [q.id, q.title]),
+      });
+      const read = (em: SqlEntityManager) => em.findOneOrFail(Post, 2, { populate: ['*'], cache: true });
+      const miss = shape(await read(suite.fork()));
+      const { result, statements } = await suite.run(read);
+      assert.equal(statements, 0);
+      assert.deepEqual(shape(result as Post), miss);
+      assert.deepEqual(miss.topics, [['blue', [2]], ['red', [1, 2]]]);
+    });
+
     it('an empty result and a missing row are cached too', async () => {
       for (let i = 0; i < 2; i++) {
         const none = await suite.run((em) => em.find(Post, { author: 2, status: 1 }, { cache: true }));

@@ -85,6 +85,11 @@ for (const db of databaseCases) {
       it('a write of another entity does not', () => check(read, update(Author, 2, { username: 'robert' }), 'hit'));
       const or: QueryRead = async (em) => rows(await em.find(Post, { $or: [{ status: 3 }, { title: 'city' }] }, { ...byId, cache: true }));
       it('an OR with one branch not understood falls back too', () => check(or, update(Post, 4, { title: 'city' }), 'miss'));
+      const not: QueryRead = async (em) => rows(await em.find(Post, { $not: { author: { username: 'ann' } } }, { ...byId, cache: true }));
+      it('a relation inside what is not understood is still watched: a change of its rows invalidates', () => check(not, update(Author, 2, { username: 'ann2' }), 'miss'));
+      const sorted: QueryRead = async (em) => rows(await em.find(Post, { status: 2 }, { orderBy: { author: { username: 'asc' } }, limit: 1, cache: true }));
+      it('a relation the query sorts by is watched: a change that reorders the window invalidates', () => check(sorted, update(Author, 1, { username: 'zed' }), 'miss'));
+      it('a query that sorts by a relation ignores writes of unrelated entities', () => check(sorted, update(Topic, 1, { label: 'warm' }), 'hit'));
     });
 
     describe('rule 7: count and findAndCount', () => {
