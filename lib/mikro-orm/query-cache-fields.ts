@@ -27,7 +27,14 @@ export function kindOf(prop: EntityProperty): ValueKind | undefined {
   return pks.length === 1 && pks[0].kind === ReferenceKind.SCALAR ? scalarKind(pks[0]) : undefined;
 }
 
-const cached = new WeakMap<EntityMetadata, PropertyField[]>();
+interface Fields {
+  /** From the mapping and the declared fields; the declared ones are left out when `error` is set. */
+  fields: PropertyField[];
+  /** What is wrong with `@CacheTags` `conditionFields`. */
+  error?: CacheTagsError;
+}
+
+const cached = new WeakMap<EntityMetadata, Fields>();
 
 function declaredProps(meta: EntityMetadata): EntityProperty[] {
   return queryCacheSettingsOf(meta.class).conditionFields.map((name) => {
@@ -45,6 +52,28 @@ function indexedProps(meta: EntityMetadata): EntityProperty[] {
   return [...meta.props.filter((prop) => prop.index || prop.unique), ...names.map((name) => meta.properties[name] as EntityProperty | undefined).filter((p) => p !== undefined)];
 }
 
+function fieldsOf(meta: EntityMetadata): Fields {
+  let found = cached.get(meta);
+  if (found) return found;
+  const mapped = meta.pivotTable ? [] : [...meta.getPrimaryProps(), ...meta.props.filter(holdsForeignKey), ...indexedProps(meta)];
+  let declared: EntityProperty[] = [];
+  let error: CacheTagsError | undefined;
+  try {
+    declared = meta.pivotTable ? [] : declaredProps(meta);
+  } catch (caught) {
+    error = caught as CacheTagsError;
+  }
+  const byName = new Map<string, PropertyField>();
+  for (const prop of [...mapped, ...declared]) {
+    const kind = kindOf(prop);
+    const column = prop.fieldNames?.length === 1 ? prop.fieldNames[0] : undefined;
+    if (kind && column && prop.persist !== false && !byName.has(column)) byName.set(column, { name: column, kind, prop });
+  }
+  found = { fields: [...byName.values()], error };
+  cached.set(meta, found);
+  return found;
+}
+
 /**
  * The condition fields of an entity (docs/query-cache.md): primary key, join columns of
  * many-to-one and owning one-to-one relations, indexed and unique properties, and `@CacheTags`
@@ -53,17 +82,8 @@ function indexedProps(meta: EntityMetadata): EntityProperty[] {
  * @throws CacheTagsError `E_INVALID_OPTION` when `conditionFields` names something that is not a comparable property.
  */
 export function conditionFields(meta: EntityMetadata): PropertyField[] {
-  let fields = cached.get(meta);
-  if (fields) return fields;
-  const candidates = meta.pivotTable ? [] : [...meta.getPrimaryProps(), ...meta.props.filter(holdsForeignKey), ...indexedProps(meta), ...declaredProps(meta)];
-  const byName = new Map<string, PropertyField>();
-  for (const prop of candidates) {
-    const kind = kindOf(prop);
-    const column = prop.fieldNames?.length === 1 ? prop.fieldNames[0] : undefined;
-    if (kind && column && prop.persist !== false && !byName.has(column)) byName.set(column, { name: column, kind, prop });
-  }
-  fields = [...byName.values()];
-  cached.set(meta, fields);
+  const { fields, error } = fieldsOf(meta);
+  if (error) throw error;
   return fields;
 }
 
@@ -93,9 +113,13 @@ function valueOf(row: Row, field: ConditionField): unknown {
   return columnValue(row, (field as PropertyField).prop);
 }
 
-/** The field tags that a change of `rows` of `meta` bumps, under each of `types`. */
+/**
+ * The field tags that a change of `rows` of `meta` bumps, under each of `types`. A write never
+ * fails on a wrong `conditionFields` (it has reached the database already): the mapping's fields
+ * still count, and every cached query of the entity rejects with the error.
+ */
 export function fieldTagsOf(meta: EntityMetadata, types: readonly string[], rows: Iterable<Row | undefined>): string[] {
-  const fields = conditionFields(meta);
+  const { fields } = fieldsOf(meta);
   return fields.length === 0 ? [] : fieldTagsOfRows(types, fields, [...rows], valueOf);
 }
 
@@ -109,7 +133,7 @@ function filledByDatabase(prop: EntityProperty): boolean {
  * insert leaves undefined is NULL, unless the database fills it.
  */
 export function insertedRow(meta: EntityMetadata, row: Row): Row {
-  const missing = conditionFields(meta).filter(({ prop }) => row[prop.name] === undefined && !filledByDatabase(prop));
+  const missing = fieldsOf(meta).fields.filter(({ prop }) => row[prop.name] === undefined && !filledByDatabase(prop));
   if (missing.length === 0) return row;
   // Keeps the prototype: a tag function may read a getter of the entity.
   return Object.assign(Object.create(Object.getPrototypeOf(row) as object | null) as Row, row, Object.fromEntries(missing.map(({ prop }) => [prop.name, null])));

@@ -1,6 +1,7 @@
 import { RawQueryFragment, ReferenceKind, Utils, type EntityMetadata, type EntityProperty, type MetadataStorage } from '@mikro-orm/core';
+import { CacheTagsError } from '../core/index.js';
 import { tagForType } from '../decorators/cache-tags.js';
-import type { Conjunction, EntityCondition, RelationCondition } from '../orm/index.js';
+import { typeTagsOf, type Conjunction, type EntityCondition, type RelationCondition } from '../orm/index.js';
 import { conditionFieldNamed, conditionFields } from './query-cache-fields.js';
 import { holdsForeignKey } from './rows.js';
 
@@ -104,10 +105,26 @@ function mentioned(metadata: MetadataStorage, meta: EntityMetadata | undefined, 
   return out;
 }
 
+/*
+ * A query of a single-table-inheritance parent returns its children's rows too, so their writes
+ * must bump the parent's tags: they do when the parent is decorated with @CacheTags (a child's
+ * type-level tags include its decorated parents'); a query that could miss them is refused.
+ */
+function checkChildrenReach(metadata: MetadataStorage, meta: EntityMetadata): void {
+  if (!meta.discriminatorColumn && !meta.discriminatorValue) return;
+  const type = tagForType(meta.class);
+  const descends = (child: EntityMetadata): boolean => !!child.extends && (child.extends === meta.className || descends(metadata.get(child.extends)));
+  const unreached = Object.values(metadata.getAll()).find((child) => child !== meta && descends(child) && !typeTagsOf(child.class).includes(type));
+  if (unreached) {
+    throw new CacheTagsError('E_INVALID_OPTION', `cache: ${meta.className} has the child entity ${unreached.className}, whose writes do not reach queries of ${meta.className}; decorate ${meta.className} with @CacheTags (@CacheTags({}) is enough)`);
+  }
+}
+
 class ConditionReader {
   constructor(private readonly metadata: MetadataStorage) {}
 
   condition(meta: EntityMetadata, where: unknown): EntityCondition {
+    checkChildrenReach(this.metadata, meta);
     const type = tagForType(meta.class);
     const fields = conditionFields(meta);
     if (isPlainObject(where) && Object.keys(where).length === 0) return { type, fields, alternatives: undefined };

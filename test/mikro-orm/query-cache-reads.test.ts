@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Entity, MikroORM, PrimaryKey, Property, helper, wrap } from '@mikro-orm/core';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import type { SqlEntityManager } from '@mikro-orm/knex';
-import { Cached, CacheTagsError } from '../../lib/index.js';
+import { Cached, CacheTagsError, TagCache, setDefaultTagCache } from '../../lib/index.js';
 import { CacheTags, cachedQuery, defineCacheTagsConfig } from '../../lib/mikro-orm/index.js';
 import { storeCases } from '../support/stores.js';
 import { databaseCases } from './support/orm.js';
@@ -197,6 +197,44 @@ describe('MikroORM query cache set-up', () => {
     try {
       await assert.rejects(cachedQuery(orm.em.fork(), 'find', Post, {}), (e: unknown) => e instanceof CacheTagsError && /not installed/.test(e.message));
     } finally {
+      await orm.close();
+    }
+  });
+
+  it('a query of an inheritance parent is served when the parent is decorated, and refused when its children\'s writes would not reach it', async () => {
+    @Entity({ discriminatorColumn: 'kind', abstract: true })
+    class Animal {
+      @PrimaryKey({ type: 'number' }) id!: number;
+      @Property({ type: 'string' }) kind!: string;
+      @Property({ type: 'string', index: true }) name!: string;
+    }
+    @CacheTags({})
+    @Entity({ discriminatorValue: 'dog' })
+    class Dog extends Animal {}
+    @CacheTags({})
+    @Entity({ discriminatorColumn: 'kind', abstract: true })
+    class Vehicle {
+      @PrimaryKey({ type: 'number' }) id!: number;
+      @Property({ type: 'string' }) kind!: string;
+      @Property({ type: 'string', index: true }) name!: string;
+    }
+    @Entity({ discriminatorValue: 'car' })
+    class Car extends Vehicle {}
+    const orm = await MikroORM.init(defineCacheTagsConfig({ driver: BetterSqliteDriver, dbName: ':memory:', entities: [Animal, Dog, Vehicle, Car], allowGlobalContext: true }));
+    const cache = new TagCache();
+    setDefaultTagCache(cache);
+    try {
+      await orm.schema.createSchema();
+      await assert.rejects(orm.em.fork().find(Animal, { name: 'rex' }, { cache: true }), (e: unknown) => e instanceof CacheTagsError && e.code === 'E_INVALID_OPTION' && /Animal has the child entity Dog/.test(e.message));
+      const cars = async () => (await orm.em.fork().find(Vehicle, { name: 'mini' }, { cache: true })).map((v) => v.id);
+      assert.deepEqual(await cars(), []);
+      const em = orm.em.fork();
+      em.create(Car, { id: 1, name: 'mini' } as never);
+      await em.flush();
+      assert.deepEqual(await cars(), [1], "a child's insert reaches the parent's query");
+    } finally {
+      setDefaultTagCache(new TagCache());
+      await cache.close();
       await orm.close();
     }
   });
