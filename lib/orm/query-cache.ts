@@ -112,7 +112,6 @@ export function queryCacheKey(type: string, id: string | undefined, description:
 /**
  * A cached query to run: where its result is stored, what it depends on before it runs, and how
  * to learn the rest from its result.
- * @public
  */
 export interface CachedQueryRun<T> {
   cache: TagCache;

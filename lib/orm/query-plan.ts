@@ -4,7 +4,6 @@ import { fieldTag, rowsUnknownTag, valueKey, type ConditionField } from './query
  * A query's condition on one entity, in the terms the query cache reasons in: the integration
  * translates its ORM's `where` into this, and {@link planQueryTags} turns it into the tags the
  * cached result depends on before the query runs.
- * @public
  */
 export interface EntityCondition {
   /** The entity's type-level tag (its `@CacheTags` name). */
@@ -24,7 +23,6 @@ export interface EntityCondition {
 /**
  * One conjunction of a condition. Conditions it holds besides these (ranges, `Not`, `Like`, raw
  * fragments on a field) only narrow it and need not be listed.
- * @public
  */
 export interface Conjunction {
   /**
@@ -50,7 +48,6 @@ export interface Conjunction {
 
 /**
  * A condition on a related entity (`where: { user: { username: 'david' } }`).
- * @public
  */
 export interface RelationCondition {
   /** The related entity's condition. */
@@ -66,7 +63,6 @@ export interface RelationCondition {
 
 /**
  * What a cached query depends on before it runs.
- * @public
  */
 export interface QueryTags {
   /** Tags whose versions are read before the query. */
@@ -145,7 +141,6 @@ function plan(condition: EntityCondition, allowed: ReadonlySet<string> | undefin
  *
  * The tags of the rows the query returns or loads (rule 1) are learned after it ran (see
  * {@link runCachedQuery}); the returned rows' own only where `rowsCovered` is false.
- * @public
  */
 export function planQueryTags(condition: EntityCondition, invalidateOn?: readonly string[]): QueryTags {
   const out: Plan = { tags: new Set(), precise: true };

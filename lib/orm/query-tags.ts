@@ -10,7 +10,6 @@ import { createHash } from 'node:crypto';
 /**
  * How the values of a condition field compare in the database, hence how they are spelled in a
  * field tag: `5` and `'5'` are one value of a `number` field.
- * @public
  */
 export type ValueKind = 'number' | 'string' | 'boolean';
 
@@ -18,7 +17,6 @@ export type ValueKind = 'number' | 'string' | 'boolean';
  * A field whose values writes spell into field tags. The integration fixes the list per entity
  * from its mapping (primary key, join columns, indexed and unique columns, `@CacheTags`
  * `conditionFields`), so that every process agrees on it without a registry.
- * @public
  */
 export interface ConditionField {
   /** The name the integration spells it by: one name per database column (a relation and its FK column share one). */

@@ -24,7 +24,14 @@ export function kindOf(column: ColumnMetadata): ValueKind | undefined {
   return undefined;
 }
 
-const cached = new WeakMap<EntityMetadata, ColumnField[]>();
+interface Fields {
+  /** From the mapping and the declared fields; the declared ones are left out when `error` is set. */
+  fields: ColumnField[];
+  /** What is wrong with `@CacheTags` `conditionFields`. */
+  error?: CacheTagsError;
+}
+
+const cached = new WeakMap<EntityMetadata, Fields>();
 
 function declaredColumns(metadata: EntityMetadata): ColumnMetadata[] {
   if (typeof metadata.target !== 'function') return [];
@@ -36,6 +43,32 @@ function declaredColumns(metadata: EntityMetadata): ColumnMetadata[] {
   });
 }
 
+function fieldsOf(metadata: EntityMetadata): Fields {
+  let found = cached.get(metadata);
+  if (found) return found;
+  const mapped = metadata.isJunction ? [] : [
+    ...metadata.primaryColumns,
+    ...metadata.columns.filter((c) => c.relationMetadata && (c.relationMetadata.isManyToOne || c.relationMetadata.isOneToOneOwner)),
+    ...metadata.uniques.flatMap((u) => u.columns),
+    ...metadata.indices.flatMap((i) => i.columns),
+  ];
+  let declared: ColumnMetadata[] = [];
+  let error: CacheTagsError | undefined;
+  try {
+    declared = declaredColumns(metadata);
+  } catch (caught) {
+    error = caught as CacheTagsError;
+  }
+  const byName = new Map<string, ColumnField>();
+  for (const column of [...mapped, ...declared]) {
+    const kind = kindOf(column);
+    if (kind && !byName.has(column.databaseName)) byName.set(column.databaseName, { name: column.databaseName, kind, column });
+  }
+  found = { fields: [...byName.values()], error };
+  cached.set(metadata, found);
+  return found;
+}
+
 /**
  * The condition fields of an entity (docs/query-cache.md): primary key, join columns of
  * many-to-one and owning one-to-one relations, indexed and unique columns, and `@CacheTags`
@@ -43,22 +76,8 @@ function declaredColumns(metadata: EntityMetadata): ColumnMetadata[] {
  * @throws CacheTagsError `E_INVALID_OPTION` when `conditionFields` names something that is not a comparable column.
  */
 export function conditionFields(metadata: EntityMetadata): ColumnField[] {
-  let fields = cached.get(metadata);
-  if (fields) return fields;
-  const candidates = metadata.isJunction ? [] : [
-    ...metadata.primaryColumns,
-    ...metadata.columns.filter((c) => c.relationMetadata && (c.relationMetadata.isManyToOne || c.relationMetadata.isOneToOneOwner)),
-    ...metadata.uniques.flatMap((u) => u.columns),
-    ...metadata.indices.flatMap((i) => i.columns),
-    ...declaredColumns(metadata),
-  ];
-  const byName = new Map<string, ColumnField>();
-  for (const column of candidates) {
-    const kind = kindOf(column);
-    if (kind && !byName.has(column.databaseName)) byName.set(column.databaseName, { name: column.databaseName, kind, column });
-  }
-  fields = [...byName.values()];
-  cached.set(metadata, fields);
+  const { fields, error } = fieldsOf(metadata);
+  if (error) throw error;
   return fields;
 }
 
@@ -75,8 +94,12 @@ function valueOf(row: Row, field: ConditionField): unknown {
   return filledByDatabase ? undefined : null;
 }
 
-/** The field tags that a change of `rows` of `metadata` bumps, under each of `types`. */
+/**
+ * The field tags that a change of `rows` of `metadata` bumps, under each of `types`. A write never
+ * fails on a wrong `conditionFields` (it has reached the database already): the fields from the
+ * mapping still count, and every cached query of the entity rejects with the error.
+ */
 export function fieldTagsOf(metadata: EntityMetadata, types: readonly string[], rows: readonly (Row | undefined)[]): string[] {
-  const fields = conditionFields(metadata);
+  const { fields } = fieldsOf(metadata);
   return fields.length === 0 ? [] : fieldTagsOfRows(types, fields, rows, valueOf);
 }

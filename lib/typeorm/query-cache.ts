@@ -5,6 +5,7 @@ import { queryCacheSettingsOf } from '../decorators/cache-tags.js';
 import { isKeyLookup, planQueryTags, queryCacheKey, resolveQueryCache, runCachedQuery, type QueryCacheOptions, type ResolvedQueryCache } from '../orm/index.js';
 import { conditionFields } from './query-cache-fields.js';
 import { learnRows } from './query-cache-rows.js';
+import { metadataTypeTags } from './entity-tags.js';
 import { entityCondition, keyable, queryType } from './query-cache-where.js';
 import { brandedSubscriber } from './query-builder-hooks.js';
 import type { BrandedSubscriber } from './write-context.js';
@@ -55,8 +56,22 @@ function withoutCache(options: unknown): unknown {
   return rest;
 }
 
+/*
+ * A query of a parent entity returns its children's rows too, so their writes must bump the
+ * parent's tags: they do when the parent is decorated with @CacheTags (a child's type-level tags
+ * include its decorated parents'), and a query that could miss them is refused.
+ */
+function checkChildrenReach(metadata: EntityMetadata): void {
+  const type = queryType(metadata);
+  const unreached = metadata.childEntityMetadatas.find((child) => !metadataTypeTags(child).includes(type));
+  if (unreached) {
+    throw new CacheTagsError('E_INVALID_OPTION', `cache: ${metadata.name} has the child entity ${unreached.name}, whose writes do not reach queries of ${metadata.name}; decorate ${metadata.name} with @CacheTags (@CacheTags({}) is enough)`);
+  }
+}
+
 /** Runs one find through the tag cache. `options` has no `cache`. */
 function serve(manager: EntityManager, subscriber: BrandedSubscriber, metadata: EntityMetadata, method: CachedQueryMethod, options: Record<string, unknown>, cache: ResolvedQueryCache): Promise<unknown> {
+  checkChildrenReach(metadata);
   const plan = planQueryTags(entityCondition(metadata, options.where), watchable(metadata, cache.invalidateOn));
   const key = queryCacheKey(queryType(metadata), cache.id, { db: databaseOf(dataSourceOf(manager), metadata), method, options: keyable(options) });
   return runCachedQuery({

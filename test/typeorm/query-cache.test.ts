@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { In, IsNull, MoreThan, Raw, type DataSource } from 'typeorm';
-import { TagCache } from '../../lib/index.js';
-import { cachedQuery, installCacheTags } from '../../lib/typeorm/index.js';
+import { Column, Entity, In, IsNull, MoreThan, PrimaryGeneratedColumn, Raw, type DataSource } from 'typeorm';
+import { CacheTags, TagCache } from '../../lib/index.js';
+import { CacheTagsSubscriber, cachedQuery, installCacheTags } from '../../lib/typeorm/index.js';
+import { storeCases } from '../support/stores.js';
 import { databaseCases } from './support/databases.js';
-import { Author, Label, Setting, Shot, queryEntities } from './support/query-entities.js';
+import { Author, Label, Media, Setting, Shot, queryEntities } from './support/query-entities.js';
 import { QueryCounter } from './support/query-counter.js';
 
 /*
@@ -12,15 +13,19 @@ import { QueryCounter } from './support/query-counter.js';
  * invalidate it (the next call is still a hit: no statement reaches the database); a write that
  * must (the next call runs the query and returns the new data). On SQLite, PostgreSQL, MariaDB.
  */
-for (const db of databaseCases) {
-  describe(`TypeORM query cache on ${db.name}`, { skip: db.skip }, () => {
+const [memory, redis] = storeCases;
+// Every database with the in-process store; SQLite with Redis too, whose ordering judges the learned tags.
+const cases = [...databaseCases.map((db) => ({ db, store: memory })), { db: databaseCases[0], store: redis }];
+
+for (const { db, store } of cases) {
+  describe(`TypeORM query cache on ${db.name}, ${store.name} store`, { skip: db.skip || store.skip }, () => {
     const sql = new QueryCounter();
     let ds: DataSource;
     let drop: () => Promise<void>;
     let cache: TagCache;
     before(async () => {
       ({ dataSource: ds, drop } = await db.open({ entities: queryEntities, logger: sql }));
-      cache = new TagCache();
+      cache = store.make();
       installCacheTags(ds, { cache });
     });
     after(async () => {
@@ -306,7 +311,32 @@ for (const db of databaseCases) {
       await assert.rejects(shots().find({ cache: { ttl: -1 } as never }), /find: option cache: ttl must be an integer number of ms/);
       await assert.rejects(shots().find({ cache: { invalidate: ['x'] } as never }), /unknown cache option invalidate/);
       await assert.rejects(shots().find({ where: { views: Raw((alias) => `${alias} > 1`) }, cache: true }), /the query cannot be cached: it holds a function .* at \.options\.where\.views\.sql/);
+      await assert.rejects(ds.getRepository(Media).find({ cache: true }), /cache: Media has the child entity Song, whose writes do not reach queries of Media; decorate Media with @CacheTags/);
       await assert.rejects(cachedQuery(authors(), 'find', {}, { invalidateOn: ['bio'] }), /invalidateOn: bio is not a condition field of Author \(its condition fields: id, username\)/);
     });
   });
 }
+
+@CacheTags({ conditionFields: ['nope'] })
+@Entity()
+class Misdeclared {
+  @PrimaryGeneratedColumn() id!: number;
+  @Column({ type: 'varchar' }) name!: string;
+}
+
+describe('a wrong @CacheTags conditionFields', () => {
+  it('fails installCacheTags and every cached query of the entity, never a write', async () => {
+    const { dataSource, drop } = await databaseCases[0].open({ entities: [Misdeclared] });
+    const cache = new TagCache();
+    try {
+      assert.throws(() => installCacheTags(dataSource, { cache }), /@CacheTags of Misdeclared: conditionFields names nope, which is not a column of the entity/);
+      dataSource.subscribers.push(new CacheTagsSubscriber({ cache })); // as when listed in the DataSource's subscribers
+      const saved = await dataSource.getRepository(Misdeclared).save({ name: 'x' });
+      assert.ok(saved.id > 0);
+      await assert.rejects(dataSource.getRepository(Misdeclared).find({ cache: true }), /conditionFields names nope/);
+    } finally {
+      await drop();
+      await cache.close();
+    }
+  });
+});

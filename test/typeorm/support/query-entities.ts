@@ -1,4 +1,4 @@
-import { Column, DeleteDateColumn, Entity, JoinColumn, JoinTable, ManyToMany, ManyToOne, OneToMany, PrimaryGeneratedColumn } from 'typeorm';
+import { ChildEntity, Column, DeleteDateColumn, Entity, JoinColumn, JoinTable, ManyToMany, ManyToOne, OneToMany, PrimaryGeneratedColumn, TableInheritance } from 'typeorm';
 import { CacheTags } from '../../../lib/index.js';
 
 /*
@@ -46,4 +46,16 @@ export class Setting {
   @Column({ type: 'varchar' }) value!: string;
 }
 
-export const queryEntities = [Author, Label, Shot, Setting];
+/** Single-table inheritance with a parent that has no @CacheTags: its children's writes do not reach it. */
+@Entity()
+@TableInheritance({ column: { type: 'varchar', name: 'kind' } })
+export class Media {
+  @PrimaryGeneratedColumn() id!: number;
+  @Column({ type: 'varchar' }) title!: string;
+}
+
+@CacheTags({})
+@ChildEntity()
+export class Song extends Media {}
+
+export const queryEntities = [Author, Label, Shot, Setting, Media, Song];
