@@ -1,6 +1,6 @@
 import { Collection, Reference, ReferenceKind, Utils, helper, type EntityManager, type EntityMetadata, type EntityProperty, type PopulateOptions } from '@mikro-orm/core';
 import { tagForType } from '../decorators/cache-tags.js';
-import { fieldTag, valueKey } from '../orm/index.js';
+import { fieldTag, rowsUnknownTag, valueKey } from '../orm/index.js';
 import { columnValue, conditionFieldNamed } from './query-cache-fields.js';
 import type { Row } from './rows.js';
 
@@ -39,6 +39,13 @@ function plain(value: unknown): unknown {
 
 class ResultWalk {
   readonly learned = new Set<string>();
+
+  /** A field tag of `type` learned, with the type's rows-unknown tag: a write whose rows are not known (raw SQL) must reach it too. */
+  private learn(type: string, tag: string): void {
+    this.learned.add(tag);
+    this.learned.add(rowsUnknownTag(type));
+  }
+
   /** The entities being walked, outermost first: `populate: ['*']` reaches them again through inverse sides. */
   private readonly path = new Set<object>();
 
@@ -47,7 +54,7 @@ class ResultWalk {
     const type = tagForType(meta.class);
     const pk = meta.primaryKeys.length === 1 ? conditionFieldNamed(meta, meta.primaryKeys[0]) : undefined;
     const key = pk && valueKey(columnValue(row, pk.prop), pk.kind);
-    this.learned.add(pk && typeof key === 'string' ? fieldTag(type, pk.name, key) : type);
+    this.learn(type, pk && typeof key === 'string' ? fieldTag(type, pk.name, key) : type);
   }
 
   /** Related rows found by their join column holding `owner`'s key (a to-many, an inverse one-to-one). */
@@ -57,7 +64,8 @@ class ResultWalk {
     const pk = ownerMeta.primaryKeys.length === 1 ? owner[ownerMeta.primaryKeys[0]] : undefined;
     const key = join && pk !== undefined ? valueKey(pk, join.kind) : undefined;
     // With no comparable join column, any write of the related entity may change what was loaded.
-    this.learned.add(join && typeof key === 'string' ? fieldTag(tagForType(target.class), join.name, key) : tagForType(target.class));
+    const type = tagForType(target.class);
+    this.learn(type, join && typeof key === 'string' ? fieldTag(type, join.name, key) : type);
   }
 
   /** `identified`: false for a returned row the query's own tags cover already (`QueryTags.rowsCovered`). */

@@ -130,6 +130,8 @@ for (const db of databaseCases) {
     describe('writes whose rows are not known', () => {
       const read: QueryRead = async (em) => rows(await em.find(Post, { author: 1 }, { ...byId, cache: true }));
       it('raw SQL invalidates through the rows-unknown tag', () => check(read, (em) => em.execute("update post set title = 'raw' where id = 1"), 'miss'));
+      const withReplies: QueryRead = async (em) => (await em.find(Post, { author: 1 }, { ...byId, populate: ['replies'], cache: true })).map((p) => [p.id, p.replies.getItems().map((r) => r.text).sort()]);
+      it('raw SQL into the table of a populated relation invalidates', () => check(withReplies, (em) => em.execute("insert into reply (id, text, post_id) values (50, 'raw', 2)"), 'miss'));
       const unseen = (em: SqlEntityManager) => em.getConnection().execute('update post set author_id = 3 where id = 1');
       it('a write no hook sees, reported by invalidateEntities with the bare key, reaches a query on its old value', () => check(read, async (em) => {
         await unseen(em);
