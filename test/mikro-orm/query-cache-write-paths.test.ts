@@ -53,7 +53,7 @@ for (const db of databaseCases) {
         for (const [name, read] of Object.entries(reads)) {
           const now = await read(fork());
           // Inside a transaction the query cache is bypassed: the database's answer.
-          const fresh = await fork().transactional((em) => read(em as SqlEntityManager));
+          const fresh = await fork().transactional((em) => read(em));
           assert.deepEqual(now, fresh, `${name} after the write is not stale`);
           if (JSON.stringify(fresh) !== JSON.stringify(before[name])) changed = true;
         }
