@@ -21,7 +21,7 @@ import { CacheTagsSubscriber, type CacheTagsSubscriberOptions } from './subscrib
  * `MikroORM.init` rejects with it when an entity's `@CacheTags` `conditionFields` names a property that cannot be one.
  * @public
  */
-export function defineCacheTagsConfig<C extends Options>(config: C, options: CacheTagsSubscriberOptions = {}): C {
+export function defineCacheTagsConfig<C extends Partial<Options>>(config: C, options: CacheTagsSubscriberOptions = {}): C {
   resolveOrmOptions('defineCacheTagsConfig', options);
   const entityManager = config.entityManager as Function | undefined;
   if (entityManager && entityManager !== CacheTagsEntityManager && !(entityManager.prototype instanceof CacheTagsEntityManager)) {

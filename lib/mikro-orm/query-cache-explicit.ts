@@ -2,7 +2,7 @@ import type { CountOptions, EntityManager, EntityName, FilterQuery, FindOneOptio
 import { CacheTagsError } from '../core/index.js';
 import { describe } from '../core/tracking-scope.js';
 import { resolveQueryCache, type QueryCacheOptions } from '../orm/index.js';
-import { CacheTagsEntityManager } from './entity-manager.js';
+import { coversNativeWrites } from './entity-manager.js';
 import { subscribersOf } from './subscriber.js';
 
 /** Methods of {@link cachedQuery}. */
@@ -31,7 +31,8 @@ export function cachedQuery<T extends object, P extends string = never>(em: Enti
 export function cachedQuery<T extends object>(em: EntityManager, method: 'count', entityName: EntityName<T>, where?: FilterQuery<NoInfer<T>>, options?: CountOptions<T>, cache?: QueryCacheOptions): Promise<number>;
 export async function cachedQuery(em: EntityManager, method: CachedQueryMethod, entityName: unknown, where: unknown = {}, options: object = {}, cache: QueryCacheOptions = {}): Promise<unknown> {
   if (!METHODS.includes(method)) throw new CacheTagsError('E_INVALID_OPTION', `cachedQuery: method must be one of ${METHODS.join(', ')}, got ${describe(method)}`);
-  if (!(em instanceof CacheTagsEntityManager) || subscribersOf(em).length === 0) {
+  // The entity manager classes of cache-tags are the ones whose find methods read the option.
+  if (!coversNativeWrites(em) || subscribersOf(em).length === 0) {
     throw new CacheTagsError('E_INVALID_OPTION', `cachedQuery: cache-tags is not installed on this entity manager's ORM (got ${describe(em)}); use defineCacheTagsConfig or installCacheTags first`);
   }
   resolveQueryCache('cachedQuery', cache);

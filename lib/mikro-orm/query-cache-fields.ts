@@ -3,6 +3,7 @@ import { CacheTagsError } from '../core/index.js';
 import { queryCacheSettingsOf } from '../decorators/cache-tags.js';
 import { fieldTagsOfRows, type ConditionField, type ValueKind } from '../orm/index.js';
 import { holdsForeignKey, type Row } from './rows.js';
+import { allMetadata } from './sql-package.js';
 
 /** A condition field of a MikroORM entity, with the property it reads. */
 export interface PropertyField extends ConditionField {
@@ -93,7 +94,7 @@ export function conditionFields(meta: EntityMetadata): PropertyField[] {
  * @throws CacheTagsError `E_INVALID_OPTION` naming the entity and the field.
  */
 export function checkConditionFields(metadata: MetadataStorage): void {
-  for (const meta of Object.values(metadata.getAll())) if (!meta.embeddable && !meta.virtual) conditionFields(meta);
+  for (const meta of allMetadata(metadata)) if (!meta.embeddable && !meta.virtual) conditionFields(meta);
 }
 
 /** The condition field a property (or column) name stands for, if it is one. */

@@ -1,5 +1,6 @@
 import { RawQueryFragment, Reference, Utils, helper, type EntityManager, type EntityMetadata, type MetadataStorage } from '@mikro-orm/core';
 import { shortHash } from '../core/keys.js';
+import { allMetadata } from './sql-package.js';
 
 /*
  * What a cached result depends on besides the tag versions, for its key (`queryCacheKey` hashes
@@ -59,7 +60,7 @@ const fingerprints = new WeakMap<MetadataStorage, string>();
 function mappingOf(metadata: MetadataStorage): string {
   let fingerprint = fingerprints.get(metadata);
   if (fingerprint) return fingerprint;
-  const metas = Object.values(metadata.getAll()).map((meta) => [
+  const metas = allMetadata(metadata).map((meta) => [
     meta.className,
     meta.tableName ?? null,
     meta.schema ?? null,

@@ -4,6 +4,7 @@ import { tagForType } from '../decorators/cache-tags.js';
 import { typeTagsOf, type Conjunction, type EntityCondition, type RelationCondition } from '../orm/index.js';
 import { conditionFieldNamed, conditionFields } from './query-cache-fields.js';
 import { holdsForeignKey } from './rows.js';
+import { allMetadata } from './sql-package.js';
 
 /*
  * Translates a MikroORM condition, as `em.find` holds it after processing (filters applied,
@@ -75,7 +76,7 @@ function equalityValues(value: unknown): { values: unknown[]; narrowed: boolean 
 /** Entities whose table a raw SQL fragment names: what it may read besides the querying entity. */
 function tablesNamed(metadata: MetadataStorage, sql: string): EntityMetadata[] {
   const words = new Set((sql.match(/[A-Za-z_][\w$]*/g) ?? []).map((word) => word.toLowerCase()));
-  return Object.values(metadata.getAll()).filter((meta) => !meta.embeddable && meta.tableName && words.has(meta.tableName.toLowerCase()));
+  return allMetadata(metadata).filter((meta) => !meta.embeddable && meta.tableName && words.has(meta.tableName.toLowerCase()));
 }
 
 /** A relation watched by its type-level tags alone: the condition on it was not understood. */
@@ -114,7 +115,7 @@ function checkChildrenReach(metadata: MetadataStorage, meta: EntityMetadata): vo
   if (!meta.discriminatorColumn && !meta.discriminatorValue) return;
   const type = tagForType(meta.class);
   const descends = (child: EntityMetadata): boolean => !!child.extends && (child.extends === meta.className || descends(metadata.get(child.extends)));
-  const unreached = Object.values(metadata.getAll()).find((child) => child !== meta && descends(child) && !typeTagsOf(child.class).includes(type));
+  const unreached = allMetadata(metadata).find((child) => child !== meta && descends(child) && !typeTagsOf(child.class).includes(type));
   if (unreached) {
     throw new CacheTagsError('E_INVALID_OPTION', `cache: ${meta.className} has the child entity ${unreached.className}, whose writes do not reach queries of ${meta.className}; decorate ${meta.className} with @CacheTags (@CacheTags({}) is enough)`);
   }

@@ -1,5 +1,6 @@
 import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import { tagsOfChange, typeTagsOf, unknownRowsTagsOf } from '../orm/index.js';
+import { memberCollectionTags, memberRelationTags } from './collections.js';
 import { fieldTagsOf } from './query-cache-fields.js';
 
 /** One row of an entity, keyed by property name. */
@@ -46,25 +47,28 @@ export function propertiesOf(meta: EntityMetadata, row: Row): Row {
 
 /**
  * The tags of a set of rows of one entity (old or new values alike, entity-shaped) plus its
- * type-level tags, and the query cache's field tags of the rows' condition fields. With no rows it
- * is the type-level tags.
+ * type-level tags, the tags of the collections the rows are members of, and the query cache's
+ * field tags of the rows' condition fields. With no rows it is the type-level tags and those
+ * collections' relation tags.
  */
 export function tagsOfRows(meta: EntityMetadata, rows: Iterable<Row | undefined>): string[] {
   const cls = meta.class as Function;
-  const list = [...rows];
   const types = typeTagsOf(cls);
   const tags = new Set(types);
-  for (const row of list) if (row) for (const tag of tagsOfChange(cls, row, undefined)) tags.add(tag);
-  for (const tag of fieldTagsOf(meta, types, list)) tags.add(tag);
+  const known = [...rows].filter((row): row is Row => row !== undefined);
+  for (const row of known) for (const tag of tagsOfChange(cls, row, undefined)) tags.add(tag);
+  for (const tag of known.length > 0 ? memberCollectionTags(meta, known) : memberRelationTags(meta)) tags.add(tag);
+  for (const tag of fieldTagsOf(meta, types, known)) tags.add(tag);
   return [...tags];
 }
 
 /**
  * What a write of rows of `meta` that are not known invalidates: the type-level tags and their
- * rows-unknown tags, which every precise cached query of the entity depends on.
+ * rows-unknown tags, which every precise cached query of the entity depends on, and the relation
+ * tags of the collections its rows are members of.
  */
 export function unknownRowTags(meta: EntityMetadata): string[] {
-  return unknownRowsTagsOf(meta.class);
+  return [...unknownRowsTagsOf(meta.class), ...memberRelationTags(meta)];
 }
 
 /**

@@ -4,15 +4,21 @@ import { unknownRowsTags } from './query-tags.js';
 
 type Row = Record<string, unknown>;
 
+/** Type-level tags by class: every write asks, and a class's decorators have all run before its first write. */
+const typeTags = new WeakMap<Function, readonly string[]>();
+
 /**
  * The type-level tags of an entity class: its own, and those of its `@CacheTags` parents (a write
  * of a `Dog` row is also a write of an `Animal` row).
  */
 export function typeTagsOf(cls: Function): string[] {
+  const known = typeTags.get(cls);
+  if (known) return [...known];
   const tags = [tagForType(cls)];
   for (let c: any = Object.getPrototypeOf(cls); c && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
     if (hasCacheTags(c) && !tags.includes(tagForType(c))) tags.push(tagForType(c));
   }
+  typeTags.set(cls, [...tags]);
   return tags;
 }
 

@@ -1,5 +1,6 @@
 import type { DataSource, EntityMetadata, QueryRunner } from 'typeorm';
 import { tagsOfChange, typeTagsOf, unknownRowsTags } from '../orm/index.js';
+import { memberCollectionTags, memberRelationTags } from './collections.js';
 import { fieldTagsOf } from './query-cache-fields.js';
 import { entityRow, keyOf, rowsByKeys, type Row } from './rows.js';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
@@ -11,16 +12,18 @@ export function metadataTypeTags(metadata: EntityMetadata): string[] {
 }
 
 /**
- * What a write of `metadata` rows that are not known invalidates: the type-level tags and their
- * rows-unknown tags (docs/query-cache.md).
+ * What a write of `metadata` rows that are not known invalidates: the type-level tags, their
+ * rows-unknown tags (docs/query-cache.md), and the relation tags of the collections the rows belong
+ * to (docs/orm-contract.md, "Collection tags").
  */
 export function unknownRowTags(metadata: EntityMetadata): string[] {
-  return unknownRowsTags(metadataTypeTags(metadata));
+  return [...unknownRowsTags(metadataTypeTags(metadata)), ...memberRelationTags(metadata)];
 }
 
 /**
  * The tags that a change of `rows` (old rows, new rows: any mix) invalidates, type-level tags
- * included, and the query cache's field tags of the rows' condition fields.
+ * included, the query cache's field tags of the rows' condition fields, and the tags of the
+ * collections the rows are members of (with no row known, those collections' relation tags).
  */
 export function rowTags(metadata: EntityMetadata, rows: readonly (Row | undefined)[]): string[] {
   const types = metadataTypeTags(metadata);
@@ -29,6 +32,8 @@ export function rowTags(metadata: EntityMetadata, rows: readonly (Row | undefine
     for (const row of rows) if (row) for (const tag of tagsOfChange(metadata.target, row, undefined)) tags.add(tag);
   }
   for (const tag of fieldTagsOf(metadata, types, rows)) tags.add(tag);
+  const collections = rows.some(Boolean) ? memberCollectionTags(metadata, rows) : memberRelationTags(metadata);
+  for (const tag of collections) tags.add(tag);
   return [...tags];
 }
 
@@ -44,7 +49,7 @@ function junctionSides(junction: EntityMetadata) {
  * are now (read on `queryRunner`), and both entities' type-level tags.
  */
 export async function junctionTags(dataSource: DataSource, queryRunner: QueryRunner | undefined, junction: EntityMetadata, links: readonly object[]): Promise<string[]> {
-  const tags = new Set(metadataTypeTags(junction));
+  const tags = new Set([...metadataTypeTags(junction), ...memberCollectionTags(junction, links as Row[])]);
   for (const side of junctionSides(junction)) {
     const keys = links.map((link) => side.columns.map((column) => (link as Row)[column.propertyName] ?? column.getEntityValue(link)));
     const rows = await rowsByKeys(dataSource, queryRunner, side.metadata, side.referenced, keys);

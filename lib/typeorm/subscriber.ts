@@ -18,7 +18,9 @@ import { addCacheTags, type TagCache } from '../core/index.js';
 import { currentScope } from '../core/tracking-scope.js';
 import { hasCacheTags, tagsFor } from '../decorators/cache-tags.js';
 import { isWrittenTable, mergeOrmOptions, resolveOrmOptions, writeTargetTable, type CacheTagsOrmOptions, type ResolvedOrmOptions } from '../orm/index.js';
+import { heldCollectionTags } from './collections.js';
 import { cascadeTags, junctionTags, rowTags, unknownRowTags } from './entity-tags.js';
+import { installLazyLoadHook } from './lazy-loads.js';
 import { Invalidator, type TypeOrmWriteSource } from './invalidator.js';
 import { installQueryBuilderHooks } from './query-builder-hooks.js';
 import { installQueryCacheHooks } from './query-cache.js';
@@ -79,6 +81,7 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
     this.invalidator = new Invalidator(this.options.cache, this.options.logger);
     installQueryBuilderHooks();
     installQueryCacheHooks();
+    installLazyLoadHook();
   }
 
   /** Switches to the options given (checked as by the constructor); options not given keep their current values. */
@@ -252,6 +255,8 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
   afterLoad(entity: unknown, event?: LoadEvent<any>): void {
     if (!this.options.trackLoads || !currentScope() || persistContext.getStore() || !event?.metadata) return;
     const { metadata } = event;
+    const collections = heldCollectionTags(metadata, entity as object);
+    if (collections.length) addCacheTags(...collections);
     const target = metadata.target;
     if (typeof target !== 'function' || !(entity instanceof target) || !hasCacheTags(target)) return;
     if (!metadata.columns.every((column) => column.getEntityValue(entity) !== undefined)) return;
