@@ -72,15 +72,22 @@ function mappingOf(metadata: MetadataStorage): string {
 }
 
 interface FilterState {
-  filters?: Record<string, { cond?: unknown; default?: boolean; entity?: unknown; args?: boolean }>;
-  filterParams?: Record<string, unknown>;
+  /** MikroORM 6 only: 7 keeps the entity manager's own filters in a #private field. */
+  filters?: Record<string, { cond?: unknown; default?: boolean; entity?: unknown }>;
 }
 
-/** Filters added to this entity manager (`em.addFilter`) and the parameters set on it: a function condition by its source. */
+/**
+ * The parameters set on this entity manager for every filter it knows of (the config's, the
+ * entities', its own), and, on MikroORM 6, the filters added to it (`em.addFilter`), a function
+ * condition by its source.
+ */
 function filtersOf(em: EntityManager): unknown {
-  const { filters = {}, filterParams = {} } = em as unknown as FilterState;
-  const own = Object.entries(filters).map(([name, def]) => [name, typeof def.cond === 'function' ? Function.prototype.toString.call(def.cond) : keyable(def.cond), def.default ?? null, keyable(def.entity ?? null)]);
-  return { own, params: keyable(filterParams) };
+  const { filters: own = {} } = em as unknown as FilterState;
+  const names = new Set([...Object.keys(em.config.get('filters') ?? {}), ...Object.keys(own)]);
+  for (const meta of allMetadata(em)) for (const name of Object.keys(meta.filters ?? {})) names.add(name);
+  const params = [...names].sort().map((name) => [name, keyable(em.getFilterParams(name) ?? null)]);
+  const added = Object.entries(own).map(([name, def]) => [name, typeof def.cond === 'function' ? Function.prototype.toString.call(def.cond) : keyable(def.cond), def.default ?? null, keyable(def.entity ?? null)]);
+  return { added, params };
 }
 
 /** The description of one cached read that its key is a hash of. */

@@ -114,7 +114,12 @@ function mentioned(metadata: MetadataStorage, meta: EntityMetadata | undefined, 
 function checkChildrenReach(metadata: MetadataStorage, meta: EntityMetadata): void {
   if (!meta.discriminatorColumn && !meta.discriminatorValue) return;
   const type = tagForType(meta.class);
-  const descends = (child: EntityMetadata): boolean => !!child.extends && (child.extends === meta.className || descends(metadata.get(child.extends)));
+  // 6 names the parent by its class name, 7 by its class: `find` takes both.
+  const parentOf = (child: EntityMetadata): EntityMetadata | undefined => (child.extends ? metadata.find(child.extends as never) ?? undefined : undefined);
+  const descends = (child: EntityMetadata): boolean => {
+    const parent = parentOf(child);
+    return !!parent && (parent === meta || descends(parent));
+  };
   const unreached = allMetadata(metadata).find((child) => child !== meta && descends(child) && !typeTagsOf(child.class).includes(type));
   if (unreached) {
     throw new CacheTagsError('E_INVALID_OPTION', `cache: ${meta.className} has the child entity ${unreached.className}, whose writes do not reach queries of ${meta.className}; decorate ${meta.className} with @CacheTags (@CacheTags({}) is enough)`);

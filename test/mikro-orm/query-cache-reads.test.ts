@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Entity, MikroORM, PrimaryKey, Property, helper, wrap } from '@mikro-orm/core';
-import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
+import { MikroORM, helper, wrap } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { Cached, CacheTagsError, TagCache, setDefaultTagCache } from '../../lib/index.js';
 import { CacheTags, cachedQuery, defineCacheTagsConfig } from '../../lib/mikro-orm/index.js';
@@ -9,6 +8,7 @@ import { storeCases } from '../support/stores.js';
 import { databaseCases } from './support/orm.js';
 import { Author, Post, Reply, Topic } from './support/query-model.js';
 import { querySuite } from './support/query-suite.js';
+import { Entity, PrimaryKey, Property, createSchema, sqliteInMemory } from './support/versions.js';
 
 /*
  * What a cached MikroORM read hands back and what its key holds: a hit is managed entities of the
@@ -193,7 +193,7 @@ for (const store of storeCases) {
 
 describe('MikroORM query cache set-up', () => {
   it('cachedQuery on an ORM without cache-tags is an error naming the fix', async () => {
-    const orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: ':memory:', entities: [Author, Topic, Post, Reply], allowGlobalContext: true });
+    const orm = await MikroORM.init({ ...sqliteInMemory(), entities: [Author, Topic, Post, Reply], allowGlobalContext: true });
     try {
       await assert.rejects(cachedQuery(orm.em.fork(), 'find', Post, {}), (e: unknown) => e instanceof CacheTagsError && /not installed/.test(e.message));
     } finally {
@@ -220,11 +220,11 @@ describe('MikroORM query cache set-up', () => {
     }
     @Entity({ discriminatorValue: 'car' })
     class Car extends Vehicle {}
-    const orm = await MikroORM.init(defineCacheTagsConfig({ driver: BetterSqliteDriver, dbName: ':memory:', entities: [Animal, Dog, Vehicle, Car], allowGlobalContext: true }));
+    const orm = await MikroORM.init(defineCacheTagsConfig({ ...sqliteInMemory(), entities: [Animal, Dog, Vehicle, Car], allowGlobalContext: true }));
     const cache = new TagCache();
     setDefaultTagCache(cache);
     try {
-      await orm.schema.createSchema();
+      await createSchema(orm);
       await assert.rejects(orm.em.fork().find(Animal, { name: 'rex' }, { cache: true }), (e: unknown) => e instanceof CacheTagsError && e.code === 'E_INVALID_OPTION' && /Animal has the child entity Dog/.test(e.message));
       const cars = async () => (await orm.em.fork().find(Vehicle, { name: 'mini' }, { cache: true })).map((v) => v.id);
       assert.deepEqual(await cars(), []);
@@ -247,7 +247,7 @@ describe('MikroORM query cache set-up', () => {
       @Property({ type: 'Date' }) createdAt!: Date;
     }
     await assert.rejects(
-      MikroORM.init(defineCacheTagsConfig({ driver: BetterSqliteDriver, dbName: ':memory:', entities: [Stamp], allowGlobalContext: true })),
+      MikroORM.init(defineCacheTagsConfig({ ...sqliteInMemory(), entities: [Stamp], allowGlobalContext: true })),
       (e: unknown) => e instanceof CacheTagsError && e.code === 'E_INVALID_OPTION' && /Stamp: condition field createdAt/.test(e.message),
     );
   });

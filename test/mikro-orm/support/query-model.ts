@@ -1,6 +1,7 @@
-import { Collection, Entity, Filter, ManyToMany, ManyToOne, OneToMany, OptionalProps, PrimaryKey, Property, type MikroORM } from '@mikro-orm/core';
+import { Collection, OptionalProps, type MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { CacheTags } from '../../../lib/mikro-orm/index.js';
+import { Entity, Filter, ManyToMany, ManyToOne, OneToMany, PrimaryKey, Property, clearDatabase } from './versions.js';
 
 /*
  * The query cache's test model. Condition fields: every primary key, the join columns
@@ -56,7 +57,7 @@ export const queryEntities = [Author, Topic, Post, Reply];
  * post 1, 3 on post 2.
  */
 export async function seedPosts(orm: MikroORM): Promise<void> {
-  await orm.schema.clearDatabase();
+  await clearDatabase(orm);
   const em = orm.em.fork() as SqlEntityManager;
   const [ann, bob, david] = ['ann', 'bob', 'david'].map((username, i) => em.create(Author, { id: i + 1, username }));
   const [red, blue] = [em.create(Topic, { id: 1, name: 'red' }), em.create(Topic, { id: 2, name: 'blue' })];
