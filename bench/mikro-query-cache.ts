@@ -14,8 +14,9 @@ import { CacheTags, defineCacheTagsConfig } from '../lib/mikro-orm/index.js';
 import { scratchPostgresDatabase } from '../test/support/scratch-databases.js';
 import { POSTGRES, REDIS_URL, reachable, redisAddress } from '../test/support/servers.js';
 import { compare, type Schedule } from './support/measure.js';
+import { PHOTOS_PER_USER, USERS, printHitRates } from './support/hit-rates.js';
 import { deleteNamespace } from './support/redis-keys.js';
-import { markdownTable, printSection, statsTable } from './support/report.js';
+import { printSection, statsTable } from './support/report.js';
 
 @CacheTags({ name: 'McUser' })
 @Entity({ tableName: 'mc_user' })
@@ -32,53 +33,28 @@ class McPhoto {
   @ManyToOne(() => McUser) user!: McUser;
 }
 
-const USERS = 100;
-const PHOTOS_PER_USER = 5;
-
-/** The TypeORM benchmark's generator: both see one sequence of operations. */
-function random(seed: number): () => number {
-  let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-}
-
 async function hitRates(orm: MikroORM, cache: TagCache, operations: number): Promise<void> {
   const seeding = orm.em.fork();
-  for (let u = 1; u <= USERS; u++) {
+  const users = Array.from({ length: USERS }, (_, u) => u + 1);
+  for (const u of users) {
     const user = seeding.create(McUser, { id: u, name: `u${u}` });
     for (let i = 0; i < PHOTOS_PER_USER; i++) seeding.create(McPhoto, { id: u * 100 + i, title: `p${i}`, user });
   }
   await seeding.flush();
-  const counts = { precise: { reads: 0, hits: 0 }, typeOnly: { reads: 0, hits: 0 } };
-  const off = cache.on('hit', ({ key }) => {
-    if (key.startsWith('query:')) counts.precise.hits++;
-    else if (key.startsWith('type-only:')) counts.typeOnly.hits++;
-  });
-  const next = random(42);
-  let writes = 0;
-  for (let i = 0; i < operations; i++) {
-    const user = 1 + Math.floor(next() * USERS);
-    if (next() < 0.1) {
+  await printHitRates('MikroORM query cache hit rate', cache, operations, {
+    users,
+    read: (user) => orm.em.fork().find(McPhoto, { user }, { cache: true }),
+    // Entities hold collections and the entity manager: the type-level variant caches plain data.
+    plainRead: async (user) => (await orm.em.fork().find(McPhoto, { user })).map((p) => p.title),
+    typeTag: 'McPhoto',
+    keyOf: String,
+    write: async (user, i) => {
       const em = orm.em.fork();
       em.create(McPhoto, { id: 100_000 + i, title: `new ${i}`, user });
       await em.flush();
-      writes++;
-      continue;
-    }
-    await orm.em.fork().find(McPhoto, { user }, { cache: true });
-    counts.precise.reads++;
-    const titles = async () => (await orm.em.fork().find(McPhoto, { user })).map((p) => p.title);
-    await cache.wrap(`type-only:${user}`, titles, { tags: ['McPhoto'] });
-    counts.typeOnly.reads++;
-  }
-  off();
-  const rate = (c: { reads: number; hits: number }) => `${((100 * c.hits) / c.reads).toFixed(1)} %`;
-  printSection(
-    `MikroORM query cache hit rate: ${operations} operations, 90 % reads of one of ${USERS} users' photos, 10 % inserts of a photo (${writes} inserts)`,
-    markdownTable(['cached under', 'reads', 'hits', 'hit rate'], [
-      ['field tags (`cache: true`)', String(counts.precise.reads), String(counts.precise.hits), rate(counts.precise)],
-      ['the type-level tag alone', String(counts.typeOnly.reads), String(counts.typeOnly.hits), rate(counts.typeOnly)],
-    ]),
-  );
+    },
+    writes: 'inserts',
+  });
 }
 
 async function hitCost(orm: MikroORM, schedule: Schedule): Promise<void> {
