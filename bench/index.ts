@@ -6,6 +6,7 @@ import 'reflect-metadata';
 import { cpus, loadavg } from 'node:os';
 import { benchCore } from './core.js';
 import { benchKeys } from './keys.js';
+import { benchMikroQueryCache } from './mikro-query-cache.js';
 import { benchTracking } from './tracking.js';
 import { benchQueryCache } from './query-cache.js';
 import { benchTypeorm } from './typeorm.js';
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   await benchTypeorm({ warmupOps: 50, rounds: 10, opsPerRound: ops(30) });
   await benchTracking({ warmupOps: 30, rounds: 10, opsPerRound: ops(20) });
   await benchQueryCache({ warmupOps: 50, rounds: 10, opsPerRound: ops(30) }, ops(2000));
+  await benchMikroQueryCache({ warmupOps: 50, rounds: 10, opsPerRound: ops(30) }, ops(2000));
   console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 

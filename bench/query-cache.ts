@@ -15,8 +15,9 @@ import { installCacheTags } from '../lib/typeorm/index.js';
 import { scratchPostgresDatabase } from '../test/support/scratch-databases.js';
 import { POSTGRES, REDIS_URL, reachable, redisAddress } from '../test/support/servers.js';
 import { compare, type Schedule } from './support/measure.js';
+import { PHOTOS_PER_USER, USERS, printHitRates } from './support/hit-rates.js';
 import { deleteNamespace } from './support/redis-keys.js';
-import { markdownTable, printSection, statsTable } from './support/report.js';
+import { printSection, statsTable } from './support/report.js';
 
 @CacheTags({ name: 'QcUser' })
 @Entity()
@@ -47,47 +48,19 @@ class QcPlain {
   @Column({ type: 'int' }) userId!: number;
 }
 
-const USERS = 100;
-const PHOTOS_PER_USER = 5;
-
-/** A small deterministic generator, so that both variants and every rerun see one sequence. */
-function random(seed: number): () => number {
-  let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-}
-
 async function hitRates(dataSource: DataSource, cache: TagCache, operations: number): Promise<void> {
   const users = await dataSource.getRepository(QcUser).save(Array.from({ length: USERS }, (_, i) => ({ name: `u${i}` })));
   const photos = dataSource.getRepository(QcPhoto);
   await photos.save(users.flatMap((u) => Array.from({ length: PHOTOS_PER_USER }, (_, i) => ({ title: `p${i}`, album: 'a', userId: u.id }))));
-  const counts = { precise: { reads: 0, hits: 0 }, typeOnly: { reads: 0, hits: 0 } };
-  const off = cache.on('hit', ({ key }) => {
-    if (key.startsWith('query:')) counts.precise.hits++;
-    else if (key.startsWith('type-only:')) counts.typeOnly.hits++;
+  await printHitRates('Query cache hit rate', cache, operations, {
+    users,
+    read: (user) => photos.find({ where: { userId: user.id }, cache: true }),
+    plainRead: (user) => photos.find({ where: { userId: user.id } }),
+    typeTag: 'QcPhoto',
+    keyOf: (user) => String(user.id),
+    write: (user, i) => photos.save({ title: `new ${i}`, album: 'a', userId: user.id }),
+    writes: 'saves',
   });
-  const next = random(42);
-  let writes = 0;
-  for (let i = 0; i < operations; i++) {
-    const user = users[Math.floor(next() * users.length)];
-    if (next() < 0.1) {
-      await photos.save({ title: `new ${i}`, album: 'a', userId: user.id });
-      writes++;
-      continue;
-    }
-    await photos.find({ where: { userId: user.id }, cache: true });
-    counts.precise.reads++;
-    await cache.wrap(`type-only:${user.id}`, () => photos.find({ where: { userId: user.id } }), { tags: ['QcPhoto'] });
-    counts.typeOnly.reads++;
-  }
-  off();
-  const rate = (c: { reads: number; hits: number }) => `${((100 * c.hits) / c.reads).toFixed(1)} %`;
-  printSection(
-    `Query cache hit rate: ${operations} operations, 90 % reads of one of ${USERS} users' photos, 10 % saves of a photo (${writes} saves)`,
-    markdownTable(['cached under', 'reads', 'hits', 'hit rate'], [
-      ['field tags (`cache: true`)', String(counts.precise.reads), String(counts.precise.hits), rate(counts.precise)],
-      ['the type-level tag alone', String(counts.typeOnly.reads), String(counts.typeOnly.hits), rate(counts.typeOnly)],
-    ]),
-  );
 }
 
 async function saveCost(plain: DataSource, tagged: DataSource, cache: TagCache, schedule: Schedule): Promise<void> {

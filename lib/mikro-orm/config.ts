@@ -3,6 +3,7 @@ import { CacheTagsError } from '../core/errors.js';
 import { resolveOrmOptions } from '../orm/index.js';
 import { CacheTagsEntityManager } from './entity-manager.js';
 import { coverQueryBuilderWrites } from './query-builder-hook.js';
+import { checkConditionFields } from './query-cache-fields.js';
 import { CacheTagsSubscriber, type CacheTagsSubscriberOptions } from './subscriber.js';
 
 /**
@@ -16,7 +17,8 @@ import { CacheTagsSubscriber, type CacheTagsSubscriberOptions } from './subscrib
  * ```ts
  * const orm = await MikroORM.init(defineCacheTagsConfig({ entities: [Photo, User], dbName: 'app.db' }, { cache }));
  * ```
- * @throws CacheTagsError `E_INVALID_OPTION` when `config.entityManager` is a class that does not extend `CacheTagsEntityManager`, or an option is wrong.
+ * @throws CacheTagsError `E_INVALID_OPTION` when `config.entityManager` is a class that does not extend `CacheTagsEntityManager`, or an option is wrong;
+ * `MikroORM.init` rejects with it when an entity's `@CacheTags` `conditionFields` names a property that cannot be one.
  * @public
  */
 export function defineCacheTagsConfig<C extends Partial<Options>>(config: C, options: CacheTagsSubscriberOptions = {}): C {
@@ -33,5 +35,19 @@ export function defineCacheTagsConfig<C extends Partial<Options>>(config: C, opt
   if (existing) existing.configure(options, 'defineCacheTagsConfig');
   else if (!subscribers.includes(CacheTagsSubscriber)) subscribers.push(new CacheTagsSubscriber(options));
   coverQueryBuilderWrites();
-  return { ...config, entityManager: entityManager ?? CacheTagsEntityManager, subscribers };
+  const discovery = config.discovery ?? {};
+  const afterDiscovered = discovery.afterDiscovered;
+  return {
+    ...config,
+    entityManager: entityManager ?? CacheTagsEntityManager,
+    subscribers,
+    discovery: {
+      ...discovery,
+      // A wrong `@CacheTags` `conditionFields` fails `MikroORM.init`, not a later write.
+      afterDiscovered: async (storage, platform) => {
+        await afterDiscovered?.(storage, platform);
+        checkConditionFields(storage);
+      },
+    },
+  };
 }

@@ -1,8 +1,10 @@
 import { Utils, getWhereCondition, type EntityManager, type EntityMetadata } from '@mikro-orm/core';
 import type { AbstractSqlDriver } from '@mikro-orm/knex';
 import { TagComputation } from '../orm/index.js';
+import { readThroughQueryCache } from './query-cache.js';
 import { bulkCascadeTags, cascadeTags, rowsOfBulkWrite, selectRows } from './row-queries.js';
-import { entityShaped, tagsOfRows, type Row } from './rows.js';
+import { insertedRow } from './query-cache-fields.js';
+import { entityShaped, tagsOfBulkWrite, tagsOfRows, type Row } from './rows.js';
 import { optionOf, recordWrite, subscribersOf, transactionOf, type CacheTagsSubscriber } from './subscriber.js';
 import { sqlPackage } from './sql-package.js';
 import { sqlOf, tableTags } from './table-tags.js';
@@ -33,7 +35,8 @@ function conflictCondition(meta: EntityMetadata, data: Row, onConflictFields: un
  * transactional forks are instances of it too. It extends the `SqlEntityManager` of the MikroORM
  * loaded: `@mikro-orm/knex`'s in 6, `@mikro-orm/sql`'s in 7. Set by {@link defineCacheTagsConfig}; extend it
  * for your own entity manager class. Without a {@link CacheTagsSubscriber} on the ORM it behaves
- * exactly like `SqlEntityManager`.
+ * exactly like `SqlEntityManager`. Its `find`, `findOne`, `count` (and so `findAndCount`) serve
+ * `cache: true` from the tag cache (docs/query-cache.md).
  * @public
  */
 export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractSqlDriver> extends sqlPackage.SqlEntityManager<Driver> {
@@ -53,11 +56,10 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
     const t = this.target();
     if (!t) return super.nativeUpdate(entityName, where, data, options);
     const meta = metaFor(t.em, entityName);
-    // Past the row threshold, `before` is empty: the type-level tags stand in for the rows.
-    const before = (await rowsOfBulkWrite(t.em, meta, where, optionOf(t.subscribers, 'maxRowsPerWrite'))) ?? [];
+    // Past the row threshold, `matched` is undefined: the type-level and rows-unknown tags stand in for the rows.
+    const matched = await rowsOfBulkWrite(t.em, meta, where, optionOf(t.subscribers, 'maxRowsPerWrite'));
     const count = await super.nativeUpdate(entityName, where, data, options);
-    const change = entityShaped(meta, data as Row);
-    await this.record(t, meta, () => tagsOfRows(meta, [...before, ...before.map((row) => ({ ...row, ...change }))]), 'nativeUpdate');
+    await this.record(t, meta, () => tagsOfBulkWrite(meta, matched, entityShaped(meta, data as Row)), 'nativeUpdate');
     return count;
   }
 
@@ -66,10 +68,9 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
     if (!t) return super.nativeDelete(entityName, where, options);
     const meta = metaFor(t.em, entityName);
     const matched = await rowsOfBulkWrite(t.em, meta, where, optionOf(t.subscribers, 'maxRowsPerWrite'));
-    const before = matched ?? [];
     const cascaded = matched ? await t.computation.run(() => cascadeTags(t.em, meta, matched, optionOf(t.subscribers, 'cascadeDepth'))) : bulkCascadeTags(t.em, meta);
     const count = await super.nativeDelete(entityName, where, options);
-    await this.record(t, meta, () => [...tagsOfRows(meta, before), ...cascaded], 'nativeDelete');
+    await this.record(t, meta, () => [...tagsOfBulkWrite(meta, matched), ...cascaded], 'nativeDelete');
     return count;
   }
 
@@ -119,6 +120,19 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
     return entities;
   }
 
+  // Reads: served from the tag cache when their `cache` option (or a default) asks (docs/query-cache.md).
+  override find(entityName: any, where: any, options?: any): Promise<any> {
+    return readThroughQueryCache(this, 'find', entityName, where, options, (o) => super.find(entityName, where, o));
+  }
+
+  override findOne(entityName: any, where: any, options?: any): Promise<any> {
+    return readThroughQueryCache(this, 'findOne', entityName, where, options, (o) => super.findOne(entityName, where, o));
+  }
+
+  override count(entityName: any, where?: any, options?: any): Promise<number> {
+    return readThroughQueryCache(this, 'count', entityName, where ?? {}, options, (o) => super.count(entityName, where, o)) as Promise<number>;
+  }
+
   /** Raw SQL: invalidates the type-level tags of the table the statement writes (see `invalidateEntities` for rows). */
   override async execute(queryOrKnex: any, params?: any[], method?: any, loggerContext?: any): Promise<any> {
     const result = await super.execute(queryOrKnex, params, method, loggerContext);
@@ -128,10 +142,10 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
   }
 
   private inserted(meta: EntityMetadata, row: Row, pk: unknown): Row {
-    if (Utils.isEntity(row)) return row;
+    if (Utils.isEntity(row)) return insertedRow(meta, row);
     const shaped = entityShaped(meta, row);
     const key = meta.primaryKeys[0];
-    return meta.primaryKeys.length === 1 && key && shaped[key] === undefined && pk !== undefined ? { ...shaped, [key]: pk } : shaped;
+    return insertedRow(meta, meta.primaryKeys.length === 1 && key && shaped[key] === undefined && pk !== undefined ? { ...shaped, [key]: pk } : shaped);
   }
 }
 

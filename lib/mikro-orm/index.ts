@@ -8,5 +8,7 @@ export { CacheTagsSubscriber, type CacheTagsSubscriberOptions } from './subscrib
 export { CacheTagsEntityManager } from './entity-manager.js';
 export { invalidateEntities } from './invalidate-entities.js';
 export { installCacheTags } from './install.js';
+export { cachedQuery, type CachedQueryMethod } from './query-cache-explicit.js';
+export type { QueryCacheOptions } from '../orm/index.js';
 export type { MikroOrmWriteSource } from './write-recorder.js';
 export { tagForType, tagsFor, CacheTags } from '../decorators/cache-tags.js';

@@ -4,6 +4,7 @@ import { describe } from '../core/tracking-scope.js';
 import { isMikroOrm, resolveOrmOptions } from '../orm/index.js';
 import { coveringClassOf, coversNativeWrites } from './entity-manager.js';
 import { coverQueryBuilderWrites } from './query-builder-hook.js';
+import { checkConditionFields } from './query-cache-fields.js';
 import { sqlPackage } from './sql-package.js';
 import { CacheTagsSubscriber, subscribersOf, type CacheTagsSubscriberOptions } from './subscriber.js';
 
@@ -20,7 +21,7 @@ import { CacheTagsSubscriber, subscribersOf, type CacheTagsSubscriberOptions } f
  * which its forks inherit) or already a `CacheTagsEntityManager`; a custom class set in the config
  * must extend `CacheTagsEntityManager` for that.
  * @returns the ORM's cache-tags subscriber.
- * @throws CacheTagsError `E_INVALID_OPTION` when `orm` is not a MikroORM instance, or an option is wrong.
+ * @throws CacheTagsError `E_INVALID_OPTION` when `orm` is not a MikroORM instance, an option is wrong, or an entity's `@CacheTags` `conditionFields` names a property that cannot be one.
  * @public
  */
 export function installCacheTags(orm: MikroORM, options: CacheTagsSubscriberOptions = {}): CacheTagsSubscriber {
@@ -28,6 +29,8 @@ export function installCacheTags(orm: MikroORM, options: CacheTagsSubscriberOpti
     throw new CacheTagsError('E_INVALID_OPTION', `installCacheTags: the first argument must be an initialised MikroORM, got ${describe(orm)}`);
   }
   resolveOrmOptions('installCacheTags', options);
+  // A wrong @CacheTags conditionFields is reported here, not in the middle of a write.
+  checkConditionFields(orm.getMetadata());
   coverQueryBuilderWrites();
   const em = orm.em;
   const own = em.constructor === sqlPackage.SqlEntityManager || (orm.config.get('entityManager') === undefined && em instanceof sqlPackage.SqlEntityManager);

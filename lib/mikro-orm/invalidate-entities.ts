@@ -3,7 +3,7 @@ import { CacheTagsError } from '../core/errors.js';
 import { describe } from '../core/tracking-scope.js';
 import { TagComputation, checkInvalidateArguments, notInstalled, unknownEntity } from '../orm/index.js';
 import { selectRows } from './row-queries.js';
-import { entityShaped, primaryKeyOf, tagsOfRows, type Row } from './rows.js';
+import { entityShaped, primaryKeyOf, tagsOfRows, unknownRowTags, type Row } from './rows.js';
 import { recordWrite, subscribersOf, transactionOf } from './subscriber.js';
 
 function metadataOf(em: EntityManager, entity: unknown): EntityMetadata {
@@ -18,7 +18,9 @@ function metadataOf(em: EntityManager, entity: unknown): EntityMetadata {
  * `em.getConnection().execute()` or `em.getKnex()`, a trigger, another program) in `entity`: its
  * type-level tags, and for each of `ids` the tags of the row as it is now. An id is a primary-key
  * value, or an object holding the primary key; an object (an entity you still hold) is also tagged
- * as given, which covers rows that are already deleted. Inside a transaction of `em` the rows are
+ * as given, which covers rows that are already deleted. Without ids, or with a bare key (which says
+ * nothing of the row's old values), the entity's rows-unknown tags are invalidated too, so cached
+ * queries watching an old value are reached (docs/query-cache.md). Inside a transaction of `em` the rows are
  * read in it and the tags wait for its outermost commit or rollback, like any other write's. The
  * same shape as TypeORM's (docs/orm-contract.md).
  *
@@ -49,7 +51,9 @@ export async function invalidateEntities(emOrOrm: EntityManager | MikroORM, enti
     rows.push(...(await selectRows(em, meta, where)));
     for (const id of ids) if (typeof id === 'object' && id !== null) rows.push(Utils.isEntity(id) ? (id as Row) : entityShaped(meta, id));
   }
-  const tags = computation.run(() => tagsOfRows(meta, rows));
+  // A bare key says nothing of the row's old values (an entity given does): queries watching those are reached through the rows-unknown tags.
+  const oldValuesUnknown = !ids || ids.length === 0 || ids.some((id) => typeof id !== 'object');
+  const tags = [...new Set([...computation.run(() => tagsOfRows(meta, rows)), ...(oldValuesUnknown ? unknownRowTags(meta) : [])])];
   await recordWrite(subscribers, transactionOf(em), tags, { orm: 'mikro-orm', operation: 'invalidateEntities', entity: meta.className }, computation.failures);
   return tags;
 }

@@ -1,7 +1,8 @@
 import { Utils, type EntityManager, type EntityMetadata } from '@mikro-orm/core';
 import { TagComputation } from '../orm/index.js';
 import { bulkCascadeTags, cascadeTags, rowsOfBulkWrite } from './row-queries.js';
-import { entityShaped, propertiesOf, tagsOfRows, type Row } from './rows.js';
+import { insertedRow } from './query-cache-fields.js';
+import { entityShaped, propertiesOf, tagsOfBulkWrite, tagsOfRows, unknownRowTags, type Row } from './rows.js';
 import { sqlPackage } from './sql-package.js';
 import { optionOf, recordWrite, subscribersOf } from './subscriber.js';
 
@@ -42,9 +43,9 @@ function insertedRows(meta: EntityMetadata, data: Row | Row[] | undefined, resul
   const rows = Utils.asArray(data ?? []);
   return rows.map((data, i) => {
     const row = entityShaped(meta, propertiesOf(meta, data as Row));
-    if (!key || row[key] !== undefined) return row;
+    if (!key || row[key] !== undefined) return insertedRow(meta, row);
     const returned = column ? result.rows?.[i]?.[column] : undefined;
-    return { ...row, [key]: returned ?? (rows.length === 1 ? result.insertId : undefined) };
+    return insertedRow(meta, { ...row, [key]: returned ?? (rows.length === 1 ? result.insertId : undefined) });
   });
 }
 
@@ -68,21 +69,18 @@ export function coverQueryBuilderWrites(): void {
     if (!meta) return execute.apply(this, args);
     const em = this.em;
     const on = { alias: this.alias, ctx: this.context };
-    // Past the row threshold, `before` is empty: the type-level tags stand in for the rows.
+    // Past the row threshold, `matched` is undefined: the type-level and rows-unknown tags stand in for the rows.
     const matched = type === 'UPDATE' || type === 'DELETE' ? await rowsOfBulkWrite(em, meta, cond, optionOf(subscribers, 'maxRowsPerWrite'), on) : [];
-    const before = matched ?? [];
     const computation = new TagComputation();
     let cascaded: string[] = [];
     if (type === 'DELETE') cascaded = matched ? await computation.run(() => cascadeTags(em, meta, matched, optionOf(subscribers, 'cascadeDepth'))) : bulkCascadeTags(em, meta);
     const result = (await execute.apply(this, args)) as RunResult;
-    let after: Row[] = [];
-    if (type === 'UPDATE') {
-      const change = entityShaped(meta, propertiesOf(meta, (data ?? {}) as Row));
-      after = before.map((row) => ({ ...row, ...change }));
-    } else if (type === 'INSERT') {
-      after = insertedRows(meta, data, result ?? {});
-    }
-    const tags = [...computation.run(() => tagsOfRows(meta, [...before, ...after])), ...cascaded];
+    const change = type === 'UPDATE' ? entityShaped(meta, propertiesOf(meta, (data ?? {}) as Row)) : undefined;
+    const rowTags = (): string[] => {
+      if (type === 'INSERT') return tagsOfRows(meta, insertedRows(meta, data, result ?? {}));
+      return type === 'TRUNCATE' ? unknownRowTags(meta) : tagsOfBulkWrite(meta, matched, change);
+    };
+    const tags = [...computation.run(rowTags), ...cascaded];
     await recordWrite(subscribers, this.context, tags, { orm: 'mikro-orm', operation: `qb.${type.toLowerCase()}`, entity: meta.className }, computation.failures);
     return result;
   };

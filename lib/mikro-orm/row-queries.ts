@@ -1,6 +1,6 @@
 import { ReferenceKind, Utils, type EntityManager, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import type { AbstractSqlDriver } from '@mikro-orm/knex';
-import { entityShaped, holdsForeignKey, primaryKeyOf, tagsOfRows, type Row } from './rows.js';
+import { entityShaped, holdsForeignKey, primaryKeyOf, tagsOfRows, unknownRowTags, type Row } from './rows.js';
 import { allMetadata } from './sql-package.js';
 
 /*
@@ -39,16 +39,16 @@ function cascadingChildren(em: EntityManager, meta: EntityMetadata): Array<[Enti
   return out;
 }
 
-/** Type-level tags of every entity a delete of `meta` rows reaches through cascading foreign keys, at any depth. */
+/** Type-level (and rows-unknown) tags of every entity a delete of `meta` rows reaches through cascading foreign keys, at any depth. */
 function reachableTypeTags(em: EntityManager, meta: EntityMetadata, seen = new Set<EntityMetadata>()): string[] {
   const tags: string[] = [];
   for (const [child, prop] of cascadingChildren(em, meta)) {
     if (seen.has(child)) continue;
     seen.add(child);
-    tags.push(...tagsOfRows(child, []));
+    tags.push(...unknownRowTags(child));
     if (prop.deleteRule?.toLowerCase() === 'cascade') tags.push(...reachableTypeTags(em, child, seen));
   }
-  for (const prop of meta.props) if (prop.kind === ReferenceKind.MANY_TO_MANY && prop.targetMeta) tags.push(...tagsOfRows(prop.targetMeta, []));
+  for (const prop of meta.props) if (prop.kind === ReferenceKind.MANY_TO_MANY && prop.targetMeta) tags.push(...unknownRowTags(prop.targetMeta));
   return tags;
 }
 
@@ -80,7 +80,9 @@ export async function cascadeTags(em: EntityManager, meta: EntityMetadata, delet
   for (const [childMeta, prop] of cascadingChildren(em, meta)) {
     const children = await selectRows(em, childMeta, { [prop.name]: { $in: pks } });
     if (children.length === 0) continue;
-    for (const tag of tagsOfRows(childMeta, children)) tags.add(tag);
+    // SET NULL: the children's new rows hold NULL, which queries on it watch.
+    const nulled = prop.deleteRule?.toLowerCase() === 'set null' ? children.map((row) => ({ ...row, [prop.name]: null })) : [];
+    for (const tag of tagsOfRows(childMeta, [...children, ...nulled])) tags.add(tag);
     if (prop.deleteRule?.toLowerCase() === 'cascade') for (const tag of await cascadeTags(em, childMeta, children, maxDepth, depth + 1)) tags.add(tag);
   }
   for (const prop of meta.props) {

@@ -1,6 +1,7 @@
 import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
-import { tagsOfChange, typeTagsOf } from '../orm/index.js';
+import { tagsOfChange, typeTagsOf, unknownRowsTagsOf } from '../orm/index.js';
 import { memberCollectionTags, memberRelationTags } from './collections.js';
+import { fieldTagsOf } from './query-cache-fields.js';
 
 /** One row of an entity, keyed by property name. */
 export type Row = Record<string, unknown>;
@@ -46,17 +47,38 @@ export function propertiesOf(meta: EntityMetadata, row: Row): Row {
 
 /**
  * The tags of a set of rows of one entity (old or new values alike, entity-shaped) plus its
- * type-level tags and the tags of the collections the rows are members of. With no rows it is the
- * type-level tags and those collections' relation tags: a write whose rows are unknown still
- * invalidates every result that depends on "any row of this type".
+ * type-level tags, the tags of the collections the rows are members of, and the query cache's
+ * field tags of the rows' condition fields. With no rows it is the type-level tags and those
+ * collections' relation tags.
  */
 export function tagsOfRows(meta: EntityMetadata, rows: Iterable<Row | undefined>): string[] {
   const cls = meta.class as Function;
-  const tags = new Set(typeTagsOf(cls));
+  const types = typeTagsOf(cls);
+  const tags = new Set(types);
   const known = [...rows].filter((row): row is Row => row !== undefined);
   for (const row of known) for (const tag of tagsOfChange(cls, row, undefined)) tags.add(tag);
   for (const tag of known.length > 0 ? memberCollectionTags(meta, known) : memberRelationTags(meta)) tags.add(tag);
+  for (const tag of fieldTagsOf(meta, types, known)) tags.add(tag);
   return [...tags];
+}
+
+/**
+ * What a write of rows of `meta` that are not known invalidates: the type-level tags and their
+ * rows-unknown tags, which every precise cached query of the entity depends on, and the relation
+ * tags of the collections its rows are members of.
+ */
+export function unknownRowTags(meta: EntityMetadata): string[] {
+  return [...unknownRowsTagsOf(meta.class), ...memberRelationTags(meta)];
+}
+
+/**
+ * The tags of an update (with its `change`) or a delete by a condition, from the rows it matched
+ * before it ran: old and new values of each; when they were too many to read (`undefined`), the
+ * tags of rows that are not known.
+ */
+export function tagsOfBulkWrite(meta: EntityMetadata, matched: Row[] | undefined, change?: Row): string[] {
+  if (!matched) return unknownRowTags(meta);
+  return tagsOfRows(meta, change ? [...matched, ...matched.map((row) => ({ ...row, ...change }))] : matched);
 }
 
 /** The primary key value(s) of a row: a scalar, or an array for a composite key. */

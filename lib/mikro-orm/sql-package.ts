@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Utils, type EntityManager, type EntityMetadata } from '@mikro-orm/core';
+import { Utils, type EntityManager, type EntityMetadata, type MetadataStorage } from '@mikro-orm/core';
 import type { QueryBuilder, SqlEntityManager } from '@mikro-orm/knex';
 import { CacheTagsError } from '../core/errors.js';
 
@@ -34,8 +34,9 @@ function loadSqlPackage(): SqlPackage {
 /** The SQL package of the MikroORM loaded. */
 export const sqlPackage = loadSqlPackage();
 
-/** Every entity's metadata (6 keeps them in an object, 7 in a Map). */
-export function allMetadata(em: EntityManager): EntityMetadata[] {
-  const all = em.getMetadata().getAll() as Record<string, EntityMetadata> | Map<unknown, EntityMetadata>;
+/** Every entity's metadata, of an entity manager's ORM or of a metadata storage (6 keeps them in an object, 7 in a Map). */
+export function allMetadata(from: EntityManager | MetadataStorage): EntityMetadata[] {
+  const storage = 'getAll' in from ? from : from.getMetadata();
+  const all = storage.getAll() as Record<string, EntityMetadata> | Map<unknown, EntityMetadata>;
   return all instanceof Map ? [...all.values()] : Object.values(all);
 }

@@ -5,6 +5,7 @@ import { TagComputation, mergeOrmOptions, resolveOrmOptions, type CacheTagsOrmOp
 import { coverCollectionInit, heldCollectionTags, linkCollectionTags } from './collections.js';
 import { coverLoadDispatch } from './load-dispatch.js';
 import { cascadeTags, relatedTags } from './row-queries.js';
+import { insertedRow } from './query-cache-fields.js';
 import { entityShaped, holdsForeignKey, tagsOfRows, type Row } from './rows.js';
 import { WriteRecorder, type MikroOrmWriteSource } from './write-recorder.js';
 
@@ -125,9 +126,10 @@ export class CacheTagsSubscriber implements EventSubscriber {
     computation.run(() => {
       for (const cs of uow.getChangeSets()) {
         if (cs.type === ChangeSetType.DELETE) continue;
-        const old = cs.type === ChangeSetType.CREATE ? undefined : oldRow(cs);
+        const created = cs.type === ChangeSetType.CREATE;
+        const old = created ? undefined : oldRow(cs);
         const before = old && entityShaped(cs.meta, old);
-        for (const tag of tagsOfRows(cs.meta, [before, cs.entity as Row])) tags.add(tag);
+        for (const tag of tagsOfRows(cs.meta, [before, created ? insertedRow(cs.meta, cs.entity as Row) : (cs.entity as Row)])) tags.add(tag);
       }
     });
     await this.recorder.record(transactionOf(em), [...tags], { orm: 'mikro-orm', operation: 'flush' }, computation.failures);

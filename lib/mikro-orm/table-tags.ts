@@ -1,10 +1,10 @@
 import { ReferenceKind, type EntityManager } from '@mikro-orm/core';
 import { isWrittenTable, writeTargetTable } from '../orm/index.js';
-import { tagsOfRows } from './rows.js';
+import { unknownRowTags } from './rows.js';
 import { allMetadata } from './sql-package.js';
 
 /**
- * Type-level tags of the entities stored in the table that a raw write statement targets; for a
+ * Type-level (and rows-unknown) tags of the entities stored in the table that a raw write statement targets; for a
  * many-to-many pivot table, those of the two related entities. None for a statement that writes
  * no known table (a SELECT, DDL, a table no entity maps).
  */
@@ -17,7 +17,7 @@ export function tableTags(em: EntityManager, sql: string): string[] {
     const metas = meta.pivotTable
       ? meta.props.filter((prop) => prop.kind === ReferenceKind.MANY_TO_ONE && prop.targetMeta).map((prop) => prop.targetMeta!)
       : [meta];
-    for (const m of metas) for (const tag of tagsOfRows(m, [])) tags.add(tag);
+    for (const m of metas) for (const tag of unknownRowTags(m)) tags.add(tag);
   }
   return [...tags];
 }

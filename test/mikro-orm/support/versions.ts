@@ -13,12 +13,12 @@ import { mikroOrmMajor } from '../../../lib/mikro-orm/sql-package.js';
 /** Loads a package of one major only, when the suites run on it. */
 const load = createRequire(__filename);
 
-type Decorators = Pick<typeof core, 'Entity' | 'PrimaryKey' | 'Property' | 'ManyToOne' | 'OneToMany' | 'ManyToMany'>;
+type Decorators = Pick<typeof core, 'Entity' | 'PrimaryKey' | 'Property' | 'ManyToOne' | 'OneToMany' | 'ManyToMany' | 'Filter'>;
 
 // 7 moved them to @mikro-orm/decorators; `legacy` is the `experimentalDecorators` flavour these suites compile with.
 const decorators = (mikroOrmMajor >= 7 ? load('@mikro-orm/decorators/legacy') : core) as Decorators;
 
-export const { Entity, PrimaryKey, Property, ManyToOne, OneToMany, ManyToMany } = decorators;
+export const { Entity, PrimaryKey, Property, ManyToOne, OneToMany, ManyToMany, Filter } = decorators;
 
 /**
  * A SQLite database in memory. 6: better-sqlite3 (a native addon, built for the repository's Node 20).
