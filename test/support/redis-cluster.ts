@@ -143,8 +143,8 @@ export class OwnRedisCluster {
 
   /** Stops every node and deletes the node files. */
   async stop(): Promise<void> {
-    await Promise.all(this.processes.map((proc) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return undefined;
+    const running = this.processes.filter((proc) => proc.exitCode === null && proc.signalCode === null);
+    await Promise.all(running.map((proc) => {
       const gone = new Promise((resolve) => proc.once('exit', resolve));
       proc.kill('SIGKILL');
       return gone;
