@@ -63,22 +63,25 @@ export class OwnRedisCluster {
   }
 
   /**
-   * Waits until every node says the cluster is ok, every replica is in sync with its master, and
-   * every node's view of who is master agrees with what the nodes say of themselves.
+   * Waits until every node says the cluster is ok, every replica is in sync with its master, three
+   * nodes say they are masters and every node's view of who is master agrees: checked all in one
+   * go, since roles change while a failover settles.
    */
   async settled(): Promise<void> {
-    const masters: number[] = [];
-    for (const port of this.ports) {
-      await this.until(port, async () => /cluster_state:ok/.test(String(await this.command(port, 'CLUSTER', 'INFO'))));
-      await this.until(port, async () => {
+    const masterSet = (nodes: ClusterNode[]): string => nodes.filter((node) => node.master).map((node) => node.port).sort().join();
+    await this.until(this.ports[0], async () => {
+      const masters: number[] = [];
+      for (const port of this.ports) {
+        if (!/cluster_state:ok/.test(String(await this.command(port, 'CLUSTER', 'INFO')))) return false;
         const info = String(await this.command(port, 'INFO', 'replication'));
-        return /role:master/.test(info) || /master_link_status:up/.test(info);
-      });
-      if (/role:master/.test(String(await this.command(port, 'INFO', 'replication')))) masters.push(port);
-    }
-    for (const port of this.ports) {
-      await this.until(port, async () => (await this.nodes(port)).filter((node) => node.master).map((node) => node.port).sort().join() === [...masters].sort().join());
-    }
+        if (/role:master/.test(info)) masters.push(port);
+        else if (!/master_link_status:up/.test(info)) return false;
+      }
+      if (masters.length !== 3) return false;
+      const expected = masters.sort().join();
+      for (const port of this.ports) if (masterSet(await this.nodes(port)) !== expected) return false;
+      return true;
+    });
   }
 
   /** Runs one command on the node at `port`, on a connection of its own. */
@@ -153,10 +156,10 @@ export class OwnRedisCluster {
   }
 
   private async until(port: number, check: () => Promise<boolean>): Promise<void> {
-    for (let attempt = 0; attempt < 300; attempt++) {
+    for (let attempt = 0; attempt < 1200; attempt++) {
       if (await check().catch(() => false)) return;
       await delay(50);
     }
-    throw new Error(`redis-server on port ${port} did not get there in 15 s`);
+    throw new Error(`redis-server on port ${port} did not get there in 60 s`);
   }
 }
