@@ -58,6 +58,7 @@ export class RedisClusterDriver implements StoreDriver {
   readonly local = false;
   readonly ordered = true;
   private connecting: Promise<void> | undefined;
+  private connected = false;
 
   constructor(private readonly client: ClusterClient) {}
 
@@ -111,10 +112,16 @@ export class RedisClusterDriver implements StoreDriver {
     return { sequence: Number(sequence), tokens: rows.map((old) => decodeRow(old ?? row, now)) };
   }
 
+  /*
+   * node-redis's cluster client says it is open as soon as `connect` starts, but a command sent
+   * before the slots are discovered throws; so readiness is the end of `connect`, not `isOpen`.
+   */
   ready(): Promise<void> | undefined {
-    if (this.client.isOpen) return undefined;
+    if (this.connected && this.client.isOpen) return undefined;
     this.connecting ??= this.client.connect().then(
-      () => undefined,
+      () => {
+        this.connected = true;
+      },
       () => {
         // Discovery failed (no root node answered): the next call tries again.
         this.connecting = undefined;

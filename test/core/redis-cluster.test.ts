@@ -92,6 +92,15 @@ describe('TagCache on a Redis Cluster', hasRedisServer(), () => {
     assert.ok(Object.values(cache.stats().storeErrors).every((n) => n === 0), 'no store call failed');
   });
 
+  it('the first calls wait for the cluster to be discovered; cache.store() is a Keyv over the same cluster', async () => {
+    const [cache] = pair();
+    assert.equal(await new Row(['Some']).read(cache), 0);
+    assert.ok(Object.values(cache.stats().storeErrors).every((n) => n === 0), 'no store call failed while the client discovered the slots');
+    const keyv = await cache.store();
+    await keyv.set(`${cache.namespace}:own`, { a: 1 });
+    assert.deepEqual(await keyv.get(`${cache.namespace}:own`), { a: 1 });
+  });
+
   it('an invalidation of tags on different masters reaches another process at once', async () => {
     const [writer, reader] = pair();
     const tags = await spreadTags(writer.namespace, 3);
