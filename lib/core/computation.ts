@@ -3,7 +3,7 @@ import type { TagCacheEvents } from './events.js';
 import type { Miss } from './lookup.js';
 import { recordNotStored, recordStored } from './outcomes.js';
 import { serializeFor } from './serializer.js';
-import { TrackingScope, runInScope } from './tracking-scope.js';
+import { TrackingScope, assertTags, runInScope } from './tracking-scope.js';
 
 type Unstorable = TagCacheEvents['stale']['reason'];
 
@@ -14,7 +14,8 @@ type Unstorable = TagCacheEvents['stale']['reason'];
  *    missing are written now, still before it runs (writing one later could overwrite an
  *    invalidation that lands meanwhile);
  * 2. the source runs; nested cached calls and {@link dependOn} bring versions captured before
- *    their data was read, `addCacheTags` and tracked loads bring tags without one;
+ *    their data was read, `addCacheTags`, tracked loads and `resultTags` (run on the value) bring
+ *    tags without one;
  * 3. the versions of those tags are read (minted where missing) and judged: each must predate the
  *    computation's start by the store's ordering, else the value is returned but not stored;
  * 4. the entry is written with every version: an invalidation that landed during the computation
@@ -27,12 +28,12 @@ export async function compute(
   key: string,
   entryKey: string,
   fn: () => unknown,
-  declared: readonly string[],
-  ttl: number,
+  entry: ComputedEntry,
   miss: Miss | undefined,
   onSourceStart: () => void,
 ): Promise<Outcome> {
   const { versions } = parts;
+  const { declared, ttl } = entry;
   let answered = miss !== undefined;
   const captured = new Map<string, string>();
   const missing: string[] = [];
@@ -52,6 +53,7 @@ export async function compute(
   const scope = new TrackingScope(parts.owner, answered ? captured : new Map(), (tags) => versions.capture(tags));
   onSourceStart();
   const value = await runInScope(scope, fn);
+  const tagsFailure = entry.resultTags && learnResultTags(parts, scope, key, value, entry.resultTags);
   const data = serializeFor(parts.serializer, value, `cache key "${key}"`);
 
   const late = [...scope.learned.keys()].filter((tag) => scope.learned.get(tag) === undefined);
@@ -61,9 +63,9 @@ export async function compute(
     if (!lateVersions) answered = false;
   }
 
-  const reason = unstorableReason(parts, scope, late, lateVersions, mark, answered);
+  const reason = tagsFailure ? 'result-tags-failed' : unstorableReason(parts, scope, late, lateVersions, mark, answered);
   if (reason) {
-    recordNotStored(parts, key, reason);
+    recordNotStored(parts, key, reason, tagsFailure?.error);
     /*
      * Learned tags go up without a version: an enclosing computation must judge them itself, as its
      * own, since this value may mix generations or predate one of them.
@@ -76,13 +78,39 @@ export async function compute(
   const versionsOf = new Map<string, string>(scope.declared);
   for (const [tag, token] of scope.learned) versionsOf.set(tag, token ?? lateVersions!.get(tag)!);
   const all: Record<string, string> = Object.fromEntries(versionsOf);
-  const entry: StoredEntry = { v: data, t: all, a: Date.now() };
-  if (await parts.gateway.write([{ key: entryKey, value: entry, ttl: ttl || undefined }])) {
+  const stored: StoredEntry = { v: data, t: all, a: Date.now() };
+  if (await parts.gateway.write([{ key: entryKey, value: stored, ttl: ttl || undefined }])) {
     const tags = Object.keys(all);
     parts.remembered.note(key, tags, declared);
     recordStored(parts, key, tags, ttl || undefined);
   }
   return { value, versions: all, verifiable: true, computed: true };
+}
+
+/** What {@link compute} stores a value under. */
+export interface ComputedEntry {
+  /** Tags declared before the computation (their versions are read first). */
+  declared: readonly string[];
+  /** Tags derived from the value, learned when it is there. */
+  resultTags: ((value: unknown) => readonly string[]) | undefined;
+  ttl: number;
+}
+
+/**
+ * Adds the tags `resultTags` derives from the value to the computation, as learned tags (judged
+ * like tracked loads). When the function fails, the failure is reported and returned: the value
+ * must not be stored, since what it depends on is unknown.
+ */
+function learnResultTags(parts: CacheParts, scope: TrackingScope, key: string, value: unknown, resultTags: (value: unknown) => readonly string[]): { error: unknown } | undefined {
+  try {
+    const tags = resultTags(value);
+    assertTags(tags, `resultTags of cache key "${key}"`);
+    for (const tag of tags) scope.learn(tag, undefined, parts.owner);
+    return undefined;
+  } catch (error) {
+    parts.log.error(`cache-tags: the resultTags function of cache key "${key}" failed; the value was returned but not stored`, error);
+    return { error };
+  }
 }
 
 function unstorableReason(

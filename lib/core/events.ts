@@ -9,8 +9,8 @@ export interface TagCacheEvents {
   miss: { key: string; reason: 'absent' | 'invalidated' | 'undecodable' | 'store-unavailable' };
   /** A computed value was stored. */
   set: { key: string; tags: string[]; ttl: number | undefined };
-  /** A computed value was returned but not stored (or a `set` value not taken), because it may already be stale. */
-  stale: { key: string; reason: 'invalidated-during-computation' | 'mixed-versions' | 'invalidation-pending' | 'store-unavailable' };
+  /** A computed value was returned but not stored (or a `set` value not taken), because it may already be stale, or its `resultTags` function failed (`error`). */
+  stale: { key: string; reason: 'invalidated-during-computation' | 'mixed-versions' | 'invalidation-pending' | 'store-unavailable' | 'result-tags-failed'; error?: unknown };
   /** Tags were invalidated. `source` describes the write that caused it, when known. */
   invalidate: { tags: string[]; source?: unknown; deferred: boolean };
   /** A store operation failed or timed out; the cache carried on without the store. */

@@ -1,4 +1,4 @@
-import { isStoredEntry, unique, type CacheParts, type Outcome } from './cache-parts.js';
+import { isStoredEntry, unique, type CacheParts, type Outcome, type StoredEntry } from './cache-parts.js';
 import { recordMiss } from './outcomes.js';
 import { UNDECODABLE } from './store-driver.js';
 
@@ -10,19 +10,43 @@ export interface Miss {
   sequence: unknown;
 }
 
+/** What a lookup finds: the hit, a {@link Miss}, or `undefined` when the store did not answer. */
+export type Found = Outcome | Miss | undefined;
+
+const hasOwn = (object: object, key: string): boolean => Object.prototype.hasOwnProperty.call(object, key);
+
 /**
  * One round trip for the entry, the versions of its declared and remembered tags and (on an
- * ordered store) the invalidation sequence. Resolves the hit, a {@link Miss}, or `undefined` when
- * the store did not answer.
+ * ordered store) the invalidation sequence; what it found is handed to `then` as the store answers
+ * (no step of its own in between). On an in-process store a hit is handed on at once, so that it
+ * costs no promise at all, and anything else a tick later, as a remote store would: whoever waits on
+ * the lookup (a single flight) is then in place before a computation starts.
  */
-export async function lookup(parts: CacheParts, key: string, entryKey: string, declared: readonly string[]): Promise<Outcome | Miss | undefined> {
-  const { keys, events, pending } = parts;
+export function lookup<T>(parts: CacheParts, key: string, entryKey: string, declared: readonly string[], then: (found: Found) => T | Promise<T>): T | Promise<T> {
+  const { keys, gateway } = parts;
   const remembered = parts.remembered.get(key);
   const tags = remembered ? unique([...declared, ...remembered]) : declared;
   const storeKeys = [entryKey];
   for (const tag of tags) storeKeys.push(keys.tag(tag));
   if (parts.versions.ordered) storeKeys.push(keys.sequence);
-  const rows = await parts.gateway.read(storeKeys);
+  if (gateway.local) {
+    const found = judge(parts, key, declared, tags, remembered !== undefined, gateway.readNow(storeKeys));
+    if (found && !(found instanceof Promise) && isHit(found)) return then(found);
+    return Promise.resolve(found).then(then);
+  }
+  return gateway.read(storeKeys, (rows) => {
+    const found = judge(parts, key, declared, tags, remembered !== undefined, rows);
+    return found instanceof Promise ? found.then(then) : then(found);
+  });
+}
+
+/** Whether a lookup result is a hit. */
+export function isHit(result: Outcome | Miss): result is Outcome {
+  return 'value' in result;
+}
+
+/** Judges the rows of a lookup: the entry is valid if every version it carries is still current. */
+function judge(parts: CacheParts, key: string, declared: readonly string[], tags: readonly string[], remembered: boolean, rows: unknown[] | undefined): Found | Promise<Found> {
   if (!rows) {
     recordMiss(parts, key, 'store-unavailable');
     return undefined;
@@ -34,27 +58,35 @@ export async function lookup(parts: CacheParts, key: string, entryKey: string, d
     return missOf(tags, rows);
   }
   const stored = entry.t;
-  const has = (tag: string): boolean => Object.prototype.hasOwnProperty.call(stored, tag);
   let valid = true;
-  for (let i = 0; i < tags.length; i++) {
+  for (let i = 0; i < tags.length && valid; i++) {
     const tag = tags[i];
-    if (has(tag) ? rows[i + 1] !== stored[tag] : i < declared.length) valid = false;
+    if (hasOwn(stored, tag) ? rows[i + 1] !== stored[tag] : i < declared.length) valid = false;
   }
   const entryTags = Object.keys(stored);
   if (entryTags.length !== tags.length || remembered) {
     const unread = entryTags.filter((tag) => !tags.includes(tag));
     if (unread.length > 0) {
       // Tags learned by the computation that stored this entry: one more trip now, none next time.
-      const more = await parts.versions.read(unread);
-      if (!more) {
-        recordMiss(parts, key, 'store-unavailable');
-        return undefined;
-      }
-      for (const tag of unread) if (more.get(tag) !== stored[tag]) valid = false;
+      return parts.versions.read(unread).then((more) => {
+        if (!more) {
+          recordMiss(parts, key, 'store-unavailable');
+          return undefined;
+        }
+        for (const tag of unread) if (more.get(tag) !== stored[tag]) valid = false;
+        parts.remembered.note(key, entryTags, declared);
+        return serve(parts, key, tags, rows, entry, entryTags, valid);
+      });
     }
     parts.remembered.note(key, entryTags, declared);
   }
-  if (pending.size > 0 || pending.busy) for (const tag of entryTags) if (pending.has(tag)) valid = false;
+  return serve(parts, key, tags, rows, entry, entryTags, valid);
+}
+
+/** The hit, unless a version did not match or one of the entry's tags is being invalidated here. */
+function serve(parts: CacheParts, key: string, tags: readonly string[], rows: unknown[], entry: StoredEntry, entryTags: string[], valid: boolean): Found {
+  const { events, pending } = parts;
+  if (valid && (pending.size > 0 || pending.busy)) for (const tag of entryTags) if (pending.has(tag)) valid = false;
   if (!valid) {
     recordMiss(parts, key, 'invalidated');
     return missOf(tags, rows);
@@ -68,7 +100,7 @@ export async function lookup(parts: CacheParts, key: string, entryKey: string, d
     return missOf(tags, rows);
   }
   if (events.has('hit')) events.emit('hit', { key, tags: entryTags });
-  return { value, versions: stored, verifiable: true, computed: false };
+  return { value, versions: entry.t, verifiable: true, computed: false };
 }
 
 /** The versions a lookup read, for the computation that follows a miss. */
@@ -79,9 +111,4 @@ function missOf(tags: readonly string[], rows: unknown[]): Miss {
     if (typeof token === 'string') versions.set(tags[i], token);
   }
   return { versions, sequence: rows[tags.length + 1] };
-}
-
-/** Whether a lookup result is a hit. */
-export function isHit(result: Outcome | Miss): result is Outcome {
-  return 'value' in result;
 }

@@ -93,10 +93,11 @@ export class MemoryStore {
     return { entries: this.entries.size, tagVersions: this.tags.size };
   }
 
-  get(key: string): Row | undefined {
-    const row = this.area(key).get(key);
-    if (row?.expires !== undefined && Date.now() > row.expires) {
-      this.area(key).delete(key);
+  get(key: string, now?: number): Row | undefined {
+    const area = this.area(key);
+    const row = area.get(key);
+    if (row?.expires !== undefined && (now ?? Date.now()) > row.expires) {
+      area.delete(key);
       return undefined;
     }
     return row;
@@ -121,10 +122,10 @@ export class MemoryStore {
     this.sequences.clear();
   }
 
-  /** The value of `key`, or its sequence when it is a sequence key. */
-  value(key: string): unknown {
+  /** The value of `key` at `now`, or its sequence when it is a sequence key. */
+  value(key: string, now?: number): unknown {
     if (this.isSequence(key)) return this.sequences.get(key) ?? 0;
-    return this.get(key)?.value;
+    return this.get(key, now)?.value;
   }
 
   /** The sequence at `key`, incremented. */
@@ -157,7 +158,14 @@ export class MemoryDriver implements StoreDriver {
   constructor(private readonly store: MemoryStore) {}
 
   read(keys: readonly string[]): Promise<unknown[]> {
-    return Promise.resolve(keys.map((key) => this.decode(this.store.value(key))));
+    return Promise.resolve(this.readNow(keys));
+  }
+
+  readNow(keys: readonly string[]): unknown[] {
+    const now = Date.now();
+    const rows = new Array<unknown>(keys.length);
+    for (let i = 0; i < keys.length; i++) rows[i] = this.decode(this.store.value(keys[i], now));
+    return rows;
   }
 
   write(writes: readonly StoreWrite[]): Promise<void> {

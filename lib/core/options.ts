@@ -10,7 +10,8 @@ import { describe } from './tracking-scope.js';
  * - `error`: an invalidation the store did not acknowledge in time, an ORM tag function that threw
  *   (falls back to `warn` when absent);
  * - `warn`: a store failure the cache worked around (served from the source);
- * - `info`: a recovery, such as a pending invalidation written by a retry (dropped when absent);
+ * - `info`: a recovery: the store answering again after failures, a pending invalidation written
+ *   by a retry (dropped when absent);
  * - `debug`: why a computed value was not stored (dropped when absent).
  * @public
  */
@@ -122,6 +123,16 @@ export interface TagCacheOptions {
 export interface EntryOptions {
   /** Tags the entry depends on: invalidating any of them makes it miss. */
   tags?: string[];
+  /**
+   * Only for `wrap`: tags derived from the computed value, for ids known only once it is there
+   * (`(photos) => photos.map((p) => `Photo_${p.id}`)`). They are added before the value is stored
+   * and judged like every tag learned during a computation: a write that invalidated one of them
+   * after the computation began keeps the value out of the cache. A function that throws (or
+   * returns anything but a list of non-empty strings) leaves the value returned to its caller but
+   * not stored, and is reported to the logger at `error` level.
+   * @default none
+   */
+  resultTags?: (value: any) => readonly string[];
   /**
    * Time to live in ms (0: no expiry).
    * @default the cache's `ttl`

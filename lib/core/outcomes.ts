@@ -13,9 +13,9 @@ export function recordMiss(parts: CacheParts, key: string, reason: TagCacheEvent
 }
 
 /** A computed value was returned to its caller but not stored. */
-export function recordNotStored(parts: CacheParts, key: string, reason: TagCacheEvents['stale']['reason']): void {
+export function recordNotStored(parts: CacheParts, key: string, reason: TagCacheEvents['stale']['reason'], error?: unknown): void {
   parts.counters.notStored(reason);
-  if (parts.events.has('stale')) parts.events.emit('stale', { key, reason });
+  if (parts.events.has('stale')) parts.events.emit('stale', error === undefined ? { key, reason } : { key, reason, error });
   if (parts.log.debugs) parts.log.debug(`cache-tags: the value of "${key}" in namespace "${parts.namespace}" was not stored: ${reason}`);
 }
 

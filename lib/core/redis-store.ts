@@ -107,9 +107,11 @@ export class RedisDriver implements StoreDriver {
   constructor(private readonly client: RedisClient) {}
 
   read(keys: readonly string[]): Promise<unknown[]> {
-    return this.client.mGet(keys as string[]).then((rows) => {
+    return this.client.mGet(keys as string[]).then((rows: unknown[]) => {
+      // The client's fresh array, decoded in place.
       const now = Date.now();
-      return rows.map((row) => decodeRow(row, now));
+      for (let i = 0; i < rows.length; i++) rows[i] = decodeRow(rows[i], now);
+      return rows;
     });
   }
 

@@ -18,11 +18,27 @@ export interface Serializer {
 /*
  * Encoding: JSON values stand for themselves; everything JSON cannot hold becomes an object
  * `{ $ct: <kind>, ... }`. A plain object that itself has a `$ct` key is wrapped as kind 'o', so no
- * user data is mistaken for a marker.
+ * user data is mistaken for a marker. A top-level object or array is wrapped as kind 'P' with the
+ * paths of its markers (those not inside another marker): decoding a hit then revives only those,
+ * instead of visiting every object and array of the value (most of a hit's decoding time beyond
+ * JSON.parse). A value with more markers than MAX_MARKS, or stored without the wrapper, is walked.
  */
 const MARK = '$ct';
+const MAX_MARKS = 64;
 
 type Encoded = null | boolean | number | string | Encoded[] | { [key: string]: Encoded };
+
+type PathKey = string | number;
+
+/** Where the markers of a value sit, while it is encoded: `trail` is the path of the value being encoded. */
+interface Marks {
+  at: PathKey[][];
+  trail: PathKey[];
+}
+
+function isMarker(encoded: Encoded): boolean {
+  return typeof encoded === 'object' && encoded !== null && !Array.isArray(encoded) && MARK in encoded;
+}
 
 /** Values nested deeper than this are refused, before the encoder could overflow the stack. */
 const MAX_DEPTH = 1000;
@@ -42,7 +58,8 @@ const TYPED_ARRAYS: Record<string, new (buffer: ArrayBuffer) => ArrayBufferView>
   Float32Array, Float64Array, BigInt64Array, BigUint64Array,
 };
 
-function encodeAt(value: unknown, path: string, seen: Set<object>, depth: number): Encoded {
+/** Encodes `value`; `marks`, when given, collects where its markers sit (none inside a marker is noted). */
+function encodeAt(value: unknown, path: string, seen: Set<object>, depth: number, marks?: Marks): Encoded {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -65,18 +82,32 @@ function encodeAt(value: unknown, path: string, seen: Set<object>, depth: number
   if (depth >= MAX_DEPTH) throw new Unserializable(`data nested more than ${MAX_DEPTH} levels deep`, path.slice(0, 80));
   seen.add(obj);
   try {
-    return encodeObject(obj, path, seen, depth + 1);
+    return encodeObject(obj, path, seen, depth + 1, marks);
   } finally {
     seen.delete(obj);
   }
 }
 
-function encodeObject(obj: object, path: string, seen: Set<object>, depth: number): Encoded {
-  if (Array.isArray(obj)) return obj.map((v, i) => encodeAt(v, `${path}[${i}]`, seen, depth));
+/** A child of a plain object or array, at `key`; notes its path when it became a marker. */
+function encodeChild(value: unknown, key: PathKey, path: string, seen: Set<object>, depth: number, marks: Marks | undefined): Encoded {
+  if (!marks) return encodeAt(value, path, seen, depth);
+  marks.trail.push(key);
+  const encoded = encodeAt(value, path, seen, depth, marks);
+  if (marks.at.length <= MAX_MARKS && isMarker(encoded)) marks.at.push(marks.trail.slice());
+  marks.trail.pop();
+  return encoded;
+}
+
+function encodeObject(obj: object, path: string, seen: Set<object>, depth: number, marks: Marks | undefined): Encoded {
+  if (Array.isArray(obj)) return obj.map((v, i) => encodeChild(v, i, `${path}[${i}]`, seen, depth, marks));
   const proto = Object.getPrototypeOf(obj);
   if (proto === Object.prototype || proto === null) {
-    const fields = encodeFields(obj, path, seen, depth);
-    return MARK in fields ? { [MARK]: 'o', v: fields } : fields;
+    const before = marks?.at.length ?? 0;
+    const fields = encodeFields(obj, path, seen, depth, undefined, marks);
+    if (!(MARK in fields)) return fields;
+    // Now inside a marker, revived with it: its own markers are not noted apart.
+    if (marks) marks.at.length = Math.min(marks.at.length, before);
+    return { [MARK]: 'o', v: fields };
   }
   if (obj instanceof Date) return { [MARK]: 'D', v: Number.isNaN(obj.getTime()) ? null : obj.getTime() };
   if (obj instanceof Map) {
@@ -119,11 +150,11 @@ function encodeInstance(obj: object, cls: Function, path: string, seen: Set<obje
   return { [MARK]: 'C', c: name, v: encodeFields(obj, path, seen, depth, omittedFieldsOf(cls)) };
 }
 
-function encodeFields(obj: object, path: string, seen: Set<object>, depth: number, omit?: ReadonlySet<string>): { [key: string]: Encoded } {
+function encodeFields(obj: object, path: string, seen: Set<object>, depth: number, omit?: ReadonlySet<string>, marks?: Marks): { [key: string]: Encoded } {
   const out: { [key: string]: Encoded } = {};
   for (const key of Object.keys(obj)) {
     if (omit?.has(key)) continue;
-    out[key] = encodeAt((obj as Record<string, unknown>)[key], `${path}.${key}`, seen, depth);
+    out[key] = encodeChild((obj as Record<string, unknown>)[key], key, `${path}.${key}`, seen, depth, marks);
   }
   return out;
 }
@@ -145,6 +176,7 @@ function decode(data: unknown): unknown {
   const kind = obj[MARK] as string | undefined;
   if (kind === undefined) return decodePlain(obj);
   switch (kind) {
+    case 'P': return reviveAt(obj.v, obj.at);
     case 'o': return decodePlain(obj.v);
     case 'u': return undefined;
     case 'n': return obj.v === '-0' ? -0 : Number(obj.v);
@@ -172,15 +204,43 @@ function decode(data: unknown): unknown {
   }
 }
 
+/**
+ * Revives the markers at the paths `at` of `root` (see MAX_MARKS). A path that does not lead to a
+ * marker through own properties throws: a damaged row is a miss, and never writes elsewhere.
+ */
+function reviveAt(root: unknown, at: unknown): unknown {
+  if (!Array.isArray(at)) throw new CacheTagsError('E_UNSERIALIZABLE_VALUE', 'A cached value has a malformed list of markers');
+  for (const path of at as unknown[]) {
+    if (!Array.isArray(path) || path.length === 0) throw new CacheTagsError('E_UNSERIALIZABLE_VALUE', 'A cached value has a malformed marker path');
+    let parent = root;
+    for (let i = 0; i < path.length - 1; i++) parent = ownChild(parent, path[i]);
+    const key = path[path.length - 1] as PathKey;
+    const marker = ownChild(parent, key);
+    if (!isMarker(marker as Encoded)) throw new CacheTagsError('E_UNSERIALIZABLE_VALUE', 'A cached value has a marker path that leads to no marker');
+    setOwn(parent as Record<PathKey, unknown>, key, decode(marker));
+  }
+  return root;
+}
+
+function ownChild(parent: unknown, key: unknown): unknown {
+  if (typeof parent !== 'object' || parent === null || (typeof key !== 'string' && typeof key !== 'number') || !Object.prototype.hasOwnProperty.call(parent, key)) {
+    throw new CacheTagsError('E_UNSERIALIZABLE_VALUE', 'A cached value has a marker path that leads nowhere');
+  }
+  return (parent as Record<PathKey, unknown>)[key];
+}
+
+function setOwn(target: Record<PathKey, unknown>, key: PathKey, value: unknown): void {
+  // Assignment to "__proto__" would set the prototype instead of a property.
+  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  else target[key] = value;
+}
+
 function decodePlain(fields: Record<string, unknown>): object {
   for (const key of Object.keys(fields)) {
     const value = fields[key];
     if (value === null || typeof value !== 'object') continue;
     const decoded = decode(value);
-    if (decoded === value) continue;
-    // Assignment to "__proto__" would set the prototype instead of a property.
-    if (key === '__proto__') Object.defineProperty(fields, key, { value: decoded, writable: true, enumerable: true, configurable: true });
-    else fields[key] = decoded;
+    if (decoded !== value) setOwn(fields, key, decoded);
   }
   return fields;
 }
@@ -202,7 +262,10 @@ function decodeFields(fields: Record<string, unknown>, target: object): object {
  */
 export const defaultSerializer: Serializer = {
   serialize(value: unknown): unknown {
-    return encodeAt(value, '', new Set(), 0);
+    const marks: Marks = { at: [], trail: [] };
+    const encoded = encodeAt(value, '', new Set(), 0, marks);
+    if (encoded === null || typeof encoded !== 'object' || isMarker(encoded) || marks.at.length > MAX_MARKS) return encoded;
+    return { [MARK]: 'P', at: marks.at, v: encoded };
   },
   deserialize: decode,
 };

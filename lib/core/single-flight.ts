@@ -7,8 +7,11 @@ interface Flight {
   verification?: Promise<boolean>;
 }
 
-/** Runs one lookup-or-compute of a key; `onSourceStart` is called just before the source runs. */
-export type Lead = (onSourceStart: () => void) => Promise<Outcome>;
+/**
+ * Runs one lookup-or-compute of a key; `onSourceStart` is called just before the source runs. An
+ * outcome returned at once (an in-process hit) is no flight: no other caller can have come meanwhile.
+ */
+export type Lead = (onSourceStart: () => void) => Outcome | Promise<Outcome>;
 
 /**
  * Concurrent calls for one key in this process share one run. A caller that joins a run in
@@ -23,17 +26,29 @@ export class SingleFlight {
 
   constructor(private readonly parts: CacheParts) {}
 
-  run(entryKey: string, lead: Lead, retried = false): Promise<Outcome> {
+  run(entryKey: string, lead: Lead, retried = false): Outcome | Promise<Outcome> {
     const flight = this.flights.get(entryKey);
     if (flight) {
       if (!retried) this.parts.counters.joined++;
       return this.follow(flight, entryKey, lead, retried);
     }
     const started: Flight = { promise: undefined as unknown as Promise<Outcome>, sourceStarted: false };
-    started.promise = lead(() => (started.sourceStarted = true)).finally(() => {
-      // Removed before the promise settles, so that no caller can join a flight that has finished.
+    const led = lead(() => (started.sourceStarted = true));
+    if (!(led instanceof Promise)) return led;
+    // Removed before the promise settles, so that no caller can join a flight that has finished.
+    const land = (): void => {
       if (this.flights.get(entryKey) === started) this.flights.delete(entryKey);
-    });
+    };
+    started.promise = led.then(
+      (outcome) => {
+        land();
+        return outcome;
+      },
+      (error: unknown) => {
+        land();
+        throw error;
+      },
+    );
     this.flights.set(entryKey, started);
     return started.promise;
   }

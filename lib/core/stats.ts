@@ -33,6 +33,8 @@ export interface TagCacheStats {
     invalidationPending: number;
     /** The store did not answer while the versions were read or minted. */
     storeUnavailable: number;
+    /** Its `resultTags` function threw or returned something that is not a list of tags. */
+    resultTagsFailed: number;
   };
   /** Concurrent `wrap` calls for one key in this process (single flight). */
   singleFlight: {
@@ -78,6 +80,7 @@ export class CacheCounters {
   notStoredMixed = 0;
   notStoredPending = 0;
   notStoredStoreUnavailable = 0;
+  notStoredResultTags = 0;
   joined = 0;
   reran = 0;
   invalidationCalls = 0;
@@ -100,6 +103,7 @@ export class CacheCounters {
     if (reason === 'invalidated-during-computation') this.notStoredInvalidated++;
     else if (reason === 'mixed-versions') this.notStoredMixed++;
     else if (reason === 'invalidation-pending') this.notStoredPending++;
+    else if (reason === 'result-tags-failed') this.notStoredResultTags++;
     else this.notStoredStoreUnavailable++;
   }
 
@@ -123,6 +127,7 @@ export class CacheCounters {
         mixedVersions: this.notStoredMixed,
         invalidationPending: this.notStoredPending,
         storeUnavailable: this.notStoredStoreUnavailable,
+        resultTagsFailed: this.notStoredResultTags,
       },
       singleFlight: { joined: this.joined, reran: this.reran },
       invalidations: { calls: this.invalidationCalls, tags: this.invalidatedTags, unacknowledged: this.unacknowledged },

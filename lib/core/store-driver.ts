@@ -32,6 +32,8 @@ export interface StoreDriver {
   readonly ordered: boolean;
   /** The values of `keys` in one round trip: `undefined` for an absent or expired key, {@link UNDECODABLE} for a bad row. */
   read(keys: readonly string[]): Promise<unknown[]>;
+  /** {@link StoreDriver.read}, answered at once: every {@link StoreDriver.local} driver has it. */
+  readNow?(keys: readonly string[]): unknown[];
   /** Writes every row, in one round trip. */
   write(writes: readonly StoreWrite[]): Promise<void>;
   /** Deletes the keys. */
@@ -47,6 +49,17 @@ export interface StoreDriver {
 }
 
 const TOKEN_ROW = '{"value":"';
+const CLOSE_BRACE = 125;
+
+/** Digits without a leading zero, as JSON writes an integer (and Lua the sequence): `Number` reads it the same. */
+function isDecimal(text: string): boolean {
+  if (text.length === 0 || (text.charCodeAt(0) === 48 && text.length > 1)) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
 
 /**
  * Decodes one row in the envelope Keyv writes (`{ value, expires }`), as JSON text. A row that is
@@ -54,9 +67,14 @@ const TOKEN_ROW = '{"value":"';
  */
 export function decodeRow(row: unknown, now: number): unknown {
   if (row === null || row === undefined) return undefined;
-  // A tag version as cache-tags writes it, `{"value":"<token>"}`: its token needs no parser.
-  if (typeof row === 'string' && row.startsWith(TOKEN_ROW) && row.endsWith('"}') && row.indexOf('"', TOKEN_ROW.length) === row.length - 2 && !row.includes('\\')) {
-    return row.slice(TOKEN_ROW.length, -2);
+  if (typeof row === 'string') {
+    // A tag version as cache-tags writes it, `{"value":"<token>"}`: its token needs no parser.
+    if (row.startsWith(TOKEN_ROW)) {
+      const end = row.indexOf('"', TOKEN_ROW.length);
+      if (end === row.length - 2 && row.charCodeAt(end + 1) === CLOSE_BRACE && row.indexOf('\\', TOKEN_ROW.length) === -1) return row.slice(TOKEN_ROW.length, end);
+    } else if (isDecimal(row)) {
+      return Number(row); // the sequence
+    }
   }
   let data: unknown;
   try {
@@ -64,7 +82,7 @@ export function decodeRow(row: unknown, now: number): unknown {
   } catch {
     return UNDECODABLE;
   }
-  if (typeof data !== 'object' || data === null) return data; // the sequence is a bare number
+  if (typeof data !== 'object' || data === null) return data; // a bare JSON value, not an envelope
   const { value, expires } = data as { value?: unknown; expires?: unknown };
   return typeof expires === 'number' && now > expires ? undefined : value;
 }

@@ -10,6 +10,8 @@ export interface CallOptions {
   force?: boolean;
 }
 
+const same = <T>(value: T): T => value;
+
 /**
  * Every store call of a cache goes through here: bounded by a timeout, skipped while the circuit is
  * open, and reported instead of thrown. Callers get `undefined`/`false` for "the store did not
@@ -33,63 +35,106 @@ export class StoreGateway {
     return this.driver.ordered;
   }
 
+  /** Whether the store answers in this process at once, through {@link StoreGateway.readNow}. */
+  get local(): boolean {
+    return this.driver.local;
+  }
+
   /** After this, no call reaches the store: a closed cache must not reopen its connection. */
   close(): void {
     this.closed = true;
   }
 
+  /**
+   * Values for `keys` at once, from a {@link StoreGateway.local} store (no bookkeeping of a remote
+   * call: it cannot hang); `undefined` when the cache is closed.
+   */
+  readNow(keys: readonly string[]): unknown[] | undefined {
+    return this.closed ? undefined : this.driver.readNow!(keys);
+  }
+
   /** Values for `keys` in one round trip, or `undefined` when the store did not answer. */
-  read(keys: readonly string[]): Promise<unknown[] | undefined> {
-    // The hit path's one call: an in-process store answers it without the bookkeeping of a remote call.
-    if (this.driver.local) return this.closed ? Promise.resolve(undefined) : this.driver.read(keys);
-    return this.call('read', () => this.driver.read(keys)).then((answer) => answer?.value);
+  read(keys: readonly string[]): Promise<unknown[] | undefined>;
+  /**
+   * What `then` makes of the values for `keys` (`undefined` when the store did not answer), run as
+   * the store answers: the hit path's one step after the round trip.
+   */
+  read<R>(keys: readonly string[], then: (rows: unknown[] | undefined) => R): Promise<Awaited<R>>;
+  read(keys: readonly string[], then: (rows: unknown[] | undefined) => unknown = same): Promise<unknown> {
+    if (this.driver.local) return Promise.resolve(this.readNow(keys)).then(then);
+    return this.call('read', () => this.driver.read(keys), undefined, then);
   }
 
   /** Writes all rows in one round trip; `false` when any of them may not have been written. */
   async write(writes: readonly StoreWrite[]): Promise<boolean> {
-    return (await this.call('write', () => this.driver.write(writes))) !== undefined;
+    return (await this.call('write', () => this.driver.write(writes), false, same)) !== false;
   }
 
   async remove(keys: readonly string[]): Promise<boolean> {
-    return (await this.call('delete', () => this.driver.remove(keys))) !== undefined;
+    return (await this.call('delete', () => this.driver.remove(keys), false, same)) !== false;
   }
 
   /** The tokens of `tagKeys`, minting the missing ones; `undefined` when the store did not answer. */
-  async mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<Minted | undefined> {
-    return (await this.call('mint', () => this.driver.mint(sequenceKey, tagKeys, ttl)))?.value;
+  mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<Minted | undefined> {
+    return this.call('mint', () => this.driver.mint(sequenceKey, tagKeys, ttl), undefined, same);
   }
 
   /** Writes fresh tokens; `true` once the store acknowledged them. */
   async invalidate(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined, options: CallOptions = {}): Promise<boolean> {
-    return (await this.call('invalidate', () => this.driver.invalidate(sequenceKey, tagKeys, ttl), options)) !== undefined;
+    return (await this.call('invalidate', () => this.driver.invalidate(sequenceKey, tagKeys, ttl), false, same, options)) !== false;
   }
 
-  /** The store's answer, or `undefined` when it gave none. */
-  private async call<T>(operation: string, op: () => Promise<T>, options: CallOptions = {}): Promise<{ value: T } | undefined> {
-    if (this.closed || (!options.force && !this.breaker.allow())) return undefined;
-    if (this.driver.local) return { value: await op() };
-    const limit = options.timeoutMs ?? this.timeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    // Calls made before the connection is up wait for it, within the same bound.
-    const ready = this.driver.ready();
-    const attempt = ready ? ready.then(op) : op();
-    // One promise settled by whichever comes first; a hung call's late settling is then ignored.
-    const bounded = new Promise<T>((resolve, reject) => {
-      timer = setTimeout(() => reject(new CacheTagsError('E_STORE_TIMEOUT', `the store did not answer ${operation} within ${limit} ms`)), limit);
-      attempt.then(resolve, reject);
+  /** What `then` makes of the store's answer, or of `unanswered` when it gave none. */
+  private call<T, U, R>(operation: string, op: () => Promise<T>, unanswered: U, then: (answer: T | U) => R, options: CallOptions = {}): Promise<Awaited<R>> {
+    if (this.closed || (!options.force && !this.breaker.allow())) return Promise.resolve(unanswered).then(then) as Promise<Awaited<R>>;
+    if (this.driver.local) return op().then(then) as Promise<Awaited<R>>;
+    return new Promise<Awaited<R>>((resolve, reject) => {
+      const settle = (answer: T | U): void => {
+        try {
+          resolve(then(answer) as Awaited<R>);
+        } catch (error) {
+          reject(error); // eslint-disable-line @typescript-eslint/prefer-promise-reject-errors -- what `then` threw, passed on as it is
+        }
+      };
+      const limit = options.timeoutMs ?? this.timeoutMs;
+      // Settled by whichever comes first; a hung call's late settling is then ignored.
+      let pending = true;
+      const timer = setTimeout(() => {
+        pending = false;
+        settle(this.failed(operation, new CacheTagsError('E_STORE_TIMEOUT', `the store did not answer ${operation} within ${limit} ms`), unanswered));
+      }, limit);
+      const first = (): boolean => {
+        if (!pending) return false;
+        pending = false;
+        clearTimeout(timer);
+        return true;
+      };
+      const answered = (value: T): void => {
+        if (first()) settle(this.succeeded(value));
+      };
+      const failed = (error: unknown): void => {
+        if (first()) settle(this.failed(operation, error, unanswered));
+      };
+      try {
+        // Calls made before the connection is up wait for it, within the same bound.
+        const ready = this.driver.ready();
+        (ready ? ready.then(op) : op()).then(answered, failed);
+      } catch (error) {
+        failed(error);
+      }
     });
-    try {
-      const value = await bounded;
-      const wasOpen = this.breaker.isOpen;
-      this.breaker.succeeded();
-      if (wasOpen) this.onRecovery();
-      return { value };
-    } catch (error) {
-      this.breaker.failed();
-      this.onFailure(operation, error);
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-    }
+  }
+
+  private succeeded<T>(value: T): T {
+    const wasOpen = this.breaker.isOpen;
+    this.breaker.succeeded();
+    if (wasOpen) this.onRecovery();
+    return value;
+  }
+
+  private failed<U>(operation: string, error: unknown, unanswered: U): U {
+    this.breaker.failed();
+    this.onFailure(operation, error);
+    return unanswered;
   }
 }

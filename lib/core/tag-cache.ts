@@ -1,14 +1,14 @@
 import type { Keyv } from 'keyv';
 import { unique, type CacheParts, type Outcome, type StoredEntry } from './cache-parts.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import { compute } from './computation.js';
+import { compute, type ComputedEntry } from './computation.js';
 import { CacheTagsError } from './errors.js';
 import { TypedEmitter, type TagCacheEventName, type TagCacheEvents } from './events.js';
 import { Invalidator } from './invalidation.js';
 import { KeyBuilder } from './keys.js';
 import { levels } from './log.js';
 import { isHit, lookup, type Miss } from './lookup.js';
-import { assertDuration, resolveSettings, type CacheTagsLogger, type EntryOptions, type Settings, type TagCacheOptions } from './options.js';
+import { assertDuration, resolveSettings, type EntryOptions, type Settings, type TagCacheOptions } from './options.js';
 import { recordNotStored, recordStored } from './outcomes.js';
 import { PendingInvalidations } from './pending-invalidations.js';
 import { RememberedTags } from './remembered-tags.js';
@@ -61,13 +61,11 @@ export class TagCache {
   private readonly driver: StoreDriver;
   private readonly keyv: Keyv;
   private readonly ownsStore: boolean;
-  private readonly logger: CacheTagsLogger | undefined;
 
   constructor(options: TagCacheOptions = {}) {
     const settings = resolveSettings(options);
     this.settings = settings;
     this.namespace = settings.namespace;
-    this.logger = options.logger;
     const opened = openStore(options.store, { timeoutMs: settings.timeoutMs, maxEntries: settings.maxEntries, maxTagVersions: settings.maxTagVersions });
     this.keyv = opened.keyv;
     this.driver = opened.driver;
@@ -86,7 +84,7 @@ export class TagCache {
     };
     const pending = new PendingInvalidations((tags) => versions.invalidate(tags, { force: true }), settings.retryInitialMs, settings.retryMaxMs, recovered);
     const gateway = new StoreGateway(opened.driver, settings.timeoutMs, new CircuitBreaker(options.circuitBreaker), report, () => {
-      this.logger?.warn(`cache-tags: store of namespace "${this.namespace}" answers again`);
+      log.info(`cache-tags: store of namespace "${this.namespace}" answers again`);
       void pending.flush();
     });
     const versions = new TagVersions(keys, gateway, settings.tagTtl, settings.clockSkewMs);
@@ -141,8 +139,8 @@ export class TagCache {
 
   /**
    * Returns the cached value of `key` if it is still valid; otherwise runs `fn`, stores its result
-   * under `options.tags` and returns it. Concurrent calls for one key in this process share one
-   * run of `fn`. The versions of the tags are read before `fn` runs, so a value computed while one
+   * under `options.tags` (and those `options.resultTags` derives from it) and returns it.
+   * Concurrent calls for one key in this process share one run of `fn`. The versions of the tags are read before `fn` runs, so a value computed while one
    * of its tags is invalidated is returned to this caller but never served again.
    * @public
    */
@@ -153,10 +151,17 @@ export class TagCache {
     }
     const tags = entryTags(options, `TagCache.wrap("${key}")`);
     assertDuration(options.ttl, `TagCache.wrap("${key}"): ttl`);
+    const { resultTags } = options;
+    if (resultTags !== undefined && typeof resultTags !== 'function') {
+      throw new CacheTagsError('E_INVALID_OPTION', `TagCache.wrap("${key}"): option resultTags must be a function of the value, got ${describe(resultTags)}`);
+    }
     const ttl = options.ttl ?? this.settings.ttl;
     const entryKey = this.parts.keys.entry(key);
-    if (traced(tracing.wrap)) return this.tracedWrap(key, entryKey, fn, tags, ttl) as Promise<Awaited<T>>;
-    const outcome = await this.flights.run(entryKey, this.lead(key, entryKey, fn, tags, ttl, undefined));
+    const entry: ComputedEntry = { declared: tags, ttl, resultTags };
+    if (traced(tracing.wrap)) return this.tracedWrap(key, entryKey, fn, entry) as Promise<Awaited<T>>;
+    const led = this.flights.run(entryKey, this.lead(key, entryKey, fn, entry, undefined));
+    // An in-process hit is answered without waiting.
+    const outcome = led instanceof Promise ? await led : led;
     this.bubble(outcome);
     return outcome.value as Awaited<T>;
   }
@@ -171,32 +176,34 @@ export class TagCache {
     const entryKey = this.parts.keys.entry(key);
     if (traced(tracing.get)) {
       const context: GetTraceContext = { namespace: this.namespace, key };
-      return tracing.get.tracePromise(async () => this.served(await lookup(this.parts, key, entryKey, []), context), context) as Promise<T | undefined>;
+      return tracing.get.tracePromise(async () => this.served(await lookup(this.parts, key, entryKey, [], same), context), context) as Promise<T | undefined>;
     }
-    return this.served(await lookup(this.parts, key, entryKey, []), undefined) as T | undefined;
+    const looked = lookup(this.parts, key, entryKey, [], same);
+    return this.served(looked instanceof Promise ? await looked : looked, undefined) as T | undefined;
   }
 
   /** What a single flight of `wrap` runs: a lookup, then the source after a miss. */
-  private lead(key: string, entryKey: string, fn: () => unknown, tags: string[], ttl: number, trace: WrapTraceContext | undefined): Lead {
-    return async (onSourceStart) => {
-      const found = await lookup(this.parts, key, entryKey, tags);
-      if (found && isHit(found)) {
-        this.parts.counters.hits++;
-        if (trace) trace.outcome = 'hit';
-        return found;
-      }
-      if (!trace) return compute(this.parts, key, entryKey, fn, tags, ttl, found, onSourceStart);
-      trace.outcome = 'miss';
-      const source = traced(tracing.compute) ? () => tracing.compute.tracePromise(async () => await fn(), { namespace: this.namespace, key, tags }) : fn;
-      return compute(this.parts, key, entryKey, source, tags, ttl, found, onSourceStart);
-    };
+  private lead(key: string, entryKey: string, fn: () => unknown, entry: ComputedEntry, trace: WrapTraceContext | undefined): Lead {
+    return (onSourceStart) =>
+      lookup(this.parts, key, entryKey, entry.declared, (found) => {
+        if (found && isHit(found)) {
+          this.parts.counters.hits++;
+          if (trace) trace.outcome = 'hit';
+          return found;
+        }
+        if (!trace) return compute(this.parts, key, entryKey, fn, entry, found, onSourceStart);
+        trace.outcome = 'miss';
+        const tags = [...entry.declared];
+        const source = traced(tracing.compute) ? () => tracing.compute.tracePromise(async () => await fn(), { namespace: this.namespace, key, tags }) : fn;
+        return compute(this.parts, key, entryKey, source, entry, found, onSourceStart);
+      });
   }
 
   /** {@link TagCache.wrap} published on `cache-tags:wrap` (and its source on `cache-tags:compute`). */
-  private tracedWrap(key: string, entryKey: string, fn: () => unknown, tags: string[], ttl: number): Promise<unknown> {
-    const context: WrapTraceContext = { namespace: this.namespace, key, tags };
+  private tracedWrap(key: string, entryKey: string, fn: () => unknown, entry: ComputedEntry): Promise<unknown> {
+    const context: WrapTraceContext = { namespace: this.namespace, key, tags: [...entry.declared] };
     return tracing.wrap.tracePromise(async () => {
-      const outcome = await this.flights.run(entryKey, this.lead(key, entryKey, fn, tags, ttl, context));
+      const outcome = await this.flights.run(entryKey, this.lead(key, entryKey, fn, entry, context));
       // Neither a hit nor a miss of its own: it shared the run of a concurrent call.
       context.outcome ??= 'joined';
       this.bubble(outcome);
@@ -334,6 +341,8 @@ export class TagCache {
     for (const tag of Object.keys(outcome.versions)) scope.learn(tag, outcome.versions[tag], this);
   }
 }
+
+const same = <T>(found: T): T => found;
 
 function entryTags(options: EntryOptions, where: string): string[] {
   if (typeof options !== 'object' || options === null) {

@@ -93,11 +93,12 @@ export function assertTags(tags: unknown, where: string): asserts tags is string
   if (!Array.isArray(tags)) {
     throw new CacheTagsError('E_INVALID_TAG', `${where}: tags must be an array of strings, got ${describe(tags)}`);
   }
-  tags.forEach((tag, index) => {
+  for (let index = 0; index < tags.length; index++) {
+    const tag: unknown = tags[index];
     if (typeof tag !== 'string' || tag.length === 0) {
       throw new CacheTagsError('E_INVALID_TAG', `${where}: tag ${index} must be a non-empty string, got ${describe(tag)}`);
     }
-  });
+  }
 }
 
 /** A short description of a value for error messages. */

@@ -27,11 +27,34 @@ export interface CacheTagsOptions {
    * @default []
    */
   omit?: readonly string[];
+  /**
+   * Query cache default (docs/query-cache.md), opt-in: `'byId'` serves every primary-key lookup of
+   * the entity (`findOneBy({ id })`, `findBy({ id: In(ids) })`) from the tag cache, `'all'` every
+   * find and count of it, as if each had `cache: true`; a query's own `cache: false` opts out.
+   * @default none (only queries that ask are cached)
+   */
+  queryCache?: QueryCacheDefault;
+  /**
+   * Fields whose values every write spells into field tags, besides the ones the ORM mapping
+   * gives (primary key, join columns, indexed and unique columns): a cached query with an equality
+   * on one of them is invalidated only by writes of rows with that value. Each costs one tag per
+   * changed row in every write, so list only fields queries filter on.
+   * @default []
+   */
+  conditionFields?: readonly string[];
 }
+
+/**
+ * Which queries of an entity the query cache serves without being asked.
+ * @public
+ */
+export type QueryCacheDefault = 'byId' | 'all';
 
 interface Registration {
   fn: EntityTagsFunction<any>;
   name: string;
+  queryCache: QueryCacheDefault | undefined;
+  conditionFields: readonly string[];
 }
 
 const registrations = new Map<Constructor, Registration>();
@@ -48,10 +71,21 @@ const registrations = new Map<Constructor, Registration>();
  * ```
  * @public
  */
-export function CacheTags<T>(tags: EntityTagsFunction<T>, options: CacheTagsOptions = {}) {
+export function CacheTags<T>(tags: EntityTagsFunction<T>, options?: CacheTagsOptions): (target: Constructor<T>, context?: unknown) => void;
+/**
+ * Class decorator for an entity with no row tags of its own beyond what cache-tags derives (its
+ * type-level tag, and the query cache's field tags): `@CacheTags({ queryCache: 'byId' })`.
+ * @public
+ */
+export function CacheTags<T>(options: CacheTagsOptions): (target: Constructor<T>, context?: unknown) => void;
+export function CacheTags<T>(tagsOrOptions: EntityTagsFunction<T> | CacheTagsOptions, maybeOptions: CacheTagsOptions = {}) {
+  const onlyOptions = typeof tagsOrOptions === 'object' && tagsOrOptions !== null && !Array.isArray(tagsOrOptions);
+  const tags: unknown = onlyOptions ? NO_TAGS : tagsOrOptions;
+  const options = onlyOptions ? (tagsOrOptions) : maybeOptions;
   if (typeof tags !== 'function') {
-    throw new CacheTagsError('E_INVALID_OPTION', `@CacheTags expects a function from an entity to its tags, got ${describe(tags)}`);
+    throw new CacheTagsError('E_INVALID_OPTION', `@CacheTags expects a function from an entity to its tags (or an options object), got ${describe(tags)}`);
   }
+  checkQueryOptions(options);
   return (target: Constructor<T>, context?: unknown): void => {
     if (typeof target !== 'function' || (isStandardContext(context) && context.kind !== 'class')) {
       const where = isStandardContext(context) ? `a ${context.kind}` : 'a non-class';
@@ -59,8 +93,36 @@ export function CacheTags<T>(tags: EntityTagsFunction<T>, options: CacheTagsOpti
     }
     const name = options.name ?? target.name;
     registerSerializableClass(target, { name, omit: options.omit ?? [] });
-    registrations.set(target, { fn: tags, name });
+    registrations.set(target, { fn: tags as EntityTagsFunction<T>, name, queryCache: options.queryCache, conditionFields: options.conditionFields ?? [] });
   };
+}
+
+const NO_TAGS: EntityTagsFunction<unknown> = () => [];
+
+function checkQueryOptions(options: CacheTagsOptions): void {
+  const { queryCache, conditionFields } = options;
+  if (queryCache !== undefined && queryCache !== 'byId' && queryCache !== 'all') {
+    throw new CacheTagsError('E_INVALID_OPTION', `@CacheTags: option queryCache must be 'byId' or 'all', got ${describe(queryCache)}`);
+  }
+  if (conditionFields !== undefined && !(Array.isArray(conditionFields) && conditionFields.every((f) => typeof f === 'string' && f.length > 0))) {
+    throw new CacheTagsError('E_INVALID_OPTION', `@CacheTags: option conditionFields must be an array of field names, got ${describe(conditionFields)}`);
+  }
+}
+
+/**
+ * The query cache settings of an entity class: the `queryCache` default of the nearest class
+ * (itself first, then its parents) that sets one, and the `conditionFields` of all of them.
+ */
+export function queryCacheSettingsOf(cls: Function): { queryCache: QueryCacheDefault | undefined; conditionFields: string[] } {
+  let queryCache: QueryCacheDefault | undefined;
+  const conditionFields: string[] = [];
+  for (let c: any = cls; c && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+    const registration = registrations.get(c);
+    if (!registration) continue;
+    queryCache ??= registration.queryCache;
+    for (const field of registration.conditionFields) if (!conditionFields.includes(field)) conditionFields.push(field);
+  }
+  return { queryCache, conditionFields };
 }
 
 /**

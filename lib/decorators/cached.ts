@@ -11,12 +11,23 @@ import { codeVersionOf, methodId, methodKey, type MethodKeyPlan } from './method
  * Options of {@link Cached}.
  * @public
  */
-export interface CachedOptions<A extends unknown[] = any[], This = any> {
+export interface CachedOptions<A extends unknown[] = any[], This = any, R = any> {
   /**
    * Tags of the result: a list, or a function of the method's arguments.
    * @default []
    */
   tags?: readonly string[] | ((...args: A) => readonly string[]);
+  /**
+   * Tags derived from the result, for ids known only once it is there:
+   * `(photos) => photos.map((p) => `Photo_${p.id}`)`. It receives the resolved result and the
+   * method's arguments; its tags are added to the computation before the value is stored, and
+   * judged like tracked loads: a write that invalidated one of them after the computation began
+   * keeps the value out of the cache (docs/consistency.md). If it throws (or returns anything but
+   * a list of non-empty strings), the result is returned but not stored, and the error, naming the
+   * method, goes to the cache's logger at `error` level and to the `stale` event.
+   * @default none
+   */
+  resultTags?: (result: R, ...args: A) => readonly string[];
   /**
    * Builds the cache key from the arguments. The key is then yours, as returned: no class, method
    * or code version is added (a {@link CachedOptions.scope}, {@link CachedOptions.rowVersion} or
@@ -43,7 +54,7 @@ export interface CachedOptions<A extends unknown[] = any[], This = any> {
    * The version of the method's code. Entries stored under another code version are never read.
    * Give one to decide yourself when a deploy starts a fresh key space (say, when a helper the
    * method calls changes what it returns).
-   * @default a short hash of the method's source, its `tags` and `rowVersion` declarations
+   * @default a short hash of the method's source, its `tags`, `resultTags` and `rowVersion` declarations
    */
   codeVersion?: string;
   /**
@@ -73,7 +84,7 @@ export interface CachedDecorator {
   <T extends AsyncMethod>(method: T, context: ClassMethodDecoratorContext<any, T>): T | void;
 }
 
-const KNOWN_OPTIONS = new Set(['tags', 'key', 'scope', 'rowVersion', 'codeVersion', 'ttl', 'cache']);
+const KNOWN_OPTIONS = new Set(['tags', 'resultTags', 'key', 'scope', 'rowVersion', 'codeVersion', 'ttl', 'cache']);
 
 function normalize(options: unknown): CachedOptions {
   if (Array.isArray(options) || typeof options === 'function') return { tags: options as CachedOptions['tags'] };
@@ -91,13 +102,14 @@ function assertFunction(value: unknown, option: string, what: string, where: str
 }
 
 function validate(options: CachedOptions, where: string): void {
-  const { tags, key, scope, rowVersion, codeVersion, ttl, cache } = options;
+  const { tags, resultTags, key, scope, rowVersion, codeVersion, ttl, cache } = options;
   for (const name of Object.keys(options)) {
     if (KNOWN_OPTIONS.has(name)) continue;
     const hint = name === 'version' ? ' (a version from the arguments is rowVersion; the version of the code is codeVersion)' : '';
     throw new CacheTagsError('E_INVALID_OPTION', `${where}: unknown option ${name}${hint}`);
   }
   if (tags !== undefined && typeof tags !== 'function') assertTags(tags, `${where} option tags`);
+  assertFunction(resultTags, 'resultTags', 'a function of the result and the arguments', where);
   assertFunction(key, 'key', 'a function of the arguments', where);
   if (scope !== false) assertFunction(scope, 'scope', 'a function of the receiver, or false', where);
   assertFunction(rowVersion, 'rowVersion', 'a function of the arguments', where);
@@ -126,7 +138,7 @@ function wrapMethod(original: AnyFunction, member: string | symbol, options: Cac
   const methodName = nameOf(member);
   const { tags, ttl } = options;
   const plan: MethodKeyPlan = {
-    id: methodId(site, methodName, codeVersionOf(original, [tags, options.rowVersion], options.codeVersion)),
+    id: methodId(site, methodName, codeVersionOf(original, [tags, options.rowVersion, ...(options.resultTags ? [options.resultTags] : [])], options.codeVersion)),
     codeVersion: options.codeVersion,
     key: options.key,
     scope: options.scope || undefined,
@@ -143,10 +155,28 @@ function wrapMethod(original: AnyFunction, member: string | symbol, options: Cac
     const cacheKey = methodKey(scope === plan.scope ? plan : { ...plan, scope }, label, this, args, where);
     const entryTags = typeof tags === 'function' ? tags(...(args as never[])) : (tags ?? []);
     assertTags(entryTags, `${where}: tags`);
-    return cache.wrap(cacheKey, () => original.apply(this, args), { tags: [...entryTags], ttl });
+    // Awaited here: an async function that returns a promise adopts it two microtask hops later.
+    const value = await cache.wrap(cacheKey, () => original.apply(this, args), { tags: [...entryTags], ttl, resultTags: resultTagsOf(options, args, where) });
+    return value;
   };
   Object.defineProperty(cached, 'name', { value: original.name });
   return cached;
+}
+
+/** The option's function for one call, its failures named after the method. */
+function resultTagsOf(options: CachedOptions, args: unknown[], where: string): ((value: unknown) => readonly string[]) | undefined {
+  const { resultTags } = options;
+  if (!resultTags) return undefined;
+  return (value) => {
+    let tags: unknown;
+    try {
+      tags = resultTags(value, ...args);
+    } catch (error) {
+      throw new CacheTagsError('E_INVALID_TAG', `${where}: option resultTags threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    assertTags(tags, `${where}: resultTags`);
+    return tags;
+  };
 }
 
 /**
@@ -167,7 +197,7 @@ function wrapMethod(original: AnyFunction, member: string | symbol, options: Cac
  * ```
  * @public
  */
-export function Cached<A extends unknown[] = any[]>(options?: CachedOptions<A> | readonly string[] | ((...args: A) => readonly string[])): CachedDecorator {
+export function Cached<A extends unknown[] = any[], R = any>(options?: CachedOptions<A, any, R> | readonly string[] | ((...args: A) => readonly string[])): CachedDecorator {
   const opts = normalize(options);
   validate(opts, '@Cached');
   const decorator = function (target: any, context: any, descriptor?: PropertyDescriptor): any {

@@ -19,7 +19,7 @@ import { CacheTagsSubscriber, type CacheTagsSubscriberOptions } from './subscrib
  * @throws CacheTagsError `E_INVALID_OPTION` when `config.entityManager` is a class that does not extend `CacheTagsEntityManager`, or an option is wrong.
  * @public
  */
-export function defineCacheTagsConfig<C extends Options>(config: C, options: CacheTagsSubscriberOptions = {}): C {
+export function defineCacheTagsConfig<C extends Partial<Options>>(config: C, options: CacheTagsSubscriberOptions = {}): C {
   resolveOrmOptions('defineCacheTagsConfig', options);
   const entityManager = config.entityManager as Function | undefined;
   if (entityManager && entityManager !== CacheTagsEntityManager && !(entityManager.prototype instanceof CacheTagsEntityManager)) {

@@ -1,9 +1,10 @@
 import { Utils, getWhereCondition, type EntityManager, type EntityMetadata } from '@mikro-orm/core';
-import { SqlEntityManager, type AbstractSqlDriver } from '@mikro-orm/knex';
+import type { AbstractSqlDriver } from '@mikro-orm/knex';
 import { TagComputation } from '../orm/index.js';
 import { bulkCascadeTags, cascadeTags, rowsOfBulkWrite, selectRows } from './row-queries.js';
 import { entityShaped, tagsOfRows, type Row } from './rows.js';
 import { optionOf, recordWrite, subscribersOf, transactionOf, type CacheTagsSubscriber } from './subscriber.js';
+import { sqlPackage } from './sql-package.js';
 import { sqlOf, tableTags } from './table-tags.js';
 
 /** Where one write's tags go, and the tag-function failures met while working them out. */
@@ -29,12 +30,13 @@ function conflictCondition(meta: EntityMetadata, data: Row, onConflictFields: un
  * (`insert`, `insertMany`, `nativeUpdate`, `nativeDelete`, `upsert`, `upsertMany`, `execute`) invalidate
  * like a flush does. Rows an update or delete touches are read first, with the same condition on
  * the same transaction (one extra SELECT), so their old values' tags are known. Forks and
- * transactional forks are instances of it too. Set by {@link defineCacheTagsConfig}; extend it
+ * transactional forks are instances of it too. It extends the `SqlEntityManager` of the MikroORM
+ * loaded: `@mikro-orm/knex`'s in 6, `@mikro-orm/sql`'s in 7. Set by {@link defineCacheTagsConfig}; extend it
  * for your own entity manager class. Without a {@link CacheTagsSubscriber} on the ORM it behaves
  * exactly like `SqlEntityManager`.
  * @public
  */
-export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractSqlDriver> extends SqlEntityManager<Driver> {
+export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractSqlDriver> extends sqlPackage.SqlEntityManager<Driver> {
   private target(): Target | undefined {
     const em = this.getContext(false);
     const subscribers = subscribersOf(em);
@@ -131,4 +133,32 @@ export class CacheTagsEntityManager<Driver extends AbstractSqlDriver = AbstractS
     const key = meta.primaryKeys[0];
     return meta.primaryKeys.length === 1 && key && shaped[key] === undefined && pk !== undefined ? { ...shaped, [key]: pk } : shaped;
   }
+}
+
+const coveringSubclasses = new WeakMap<Function, Function>();
+
+/** Whether `em` covers its native writes: a {@link CacheTagsEntityManager}, or one of the subclasses {@link coveringClassOf} makes. */
+export function coversNativeWrites(em: object): boolean {
+  return em instanceof CacheTagsEntityManager || coveringSubclasses.get(Object.getPrototypeOf(em.constructor) as Function) === em.constructor;
+}
+
+/**
+ * The class that covers the native writes of an entity manager of MikroORM's own class `base`: over
+ * `SqlEntityManager`, {@link CacheTagsEntityManager}; over a driver's subclass of it (MikroORM 7's
+ * `PostgreSqlEntityManager`, which adds `refreshMaterializedView`), a subclass of that class with
+ * `CacheTagsEntityManager`'s methods, so that the driver's additions stay. Their `super` calls reach
+ * `SqlEntityManager`'s writes, which those driver classes add to and do not override.
+ */
+export function coveringClassOf(base: Function): Function {
+  if (base === sqlPackage.SqlEntityManager) return CacheTagsEntityManager;
+  let covering = coveringSubclasses.get(base);
+  if (!covering) {
+    covering = class extends (base as typeof CacheTagsEntityManager) {};
+    for (const key of Reflect.ownKeys(CacheTagsEntityManager.prototype)) {
+      if (key !== 'constructor') Object.defineProperty(covering.prototype, key, Object.getOwnPropertyDescriptor(CacheTagsEntityManager.prototype, key)!);
+    }
+    Object.defineProperty(covering, 'name', { value: `CacheTags${base.name}` });
+    coveringSubclasses.set(base, covering);
+  }
+  return covering;
 }

@@ -1,5 +1,5 @@
 /**
- * cache-tags for MikroORM 6: writes through the ORM invalidate the tags of the rows they touch.
+ * cache-tags for MikroORM 6 and 7: writes through the ORM invalidate the tags of the rows they touch.
  * Set-up: `MikroORM.init(defineCacheTagsConfig(config, { cache }))`.
  * @packageDocumentation
  */

@@ -1,19 +1,30 @@
 import { Utils, type EntityManager, type EntityMetadata } from '@mikro-orm/core';
-import { QueryBuilder } from '@mikro-orm/knex';
 import { TagComputation } from '../orm/index.js';
 import { bulkCascadeTags, cascadeTags, rowsOfBulkWrite } from './row-queries.js';
 import { entityShaped, propertiesOf, tagsOfRows, type Row } from './rows.js';
+import { sqlPackage } from './sql-package.js';
 import { optionOf, recordWrite, subscribersOf } from './subscriber.js';
 
-/** The private parts of a QueryBuilder this hook reads; stable across MikroORM 6. */
+/**
+ * The private parts of a QueryBuilder this hook reads. MikroORM 6 keeps the condition and the data
+ * on the builder (`_cond`, `_data`) and the metadata at `mainAlias.metadata`; 7 keeps them in its
+ * `state` and at `mainAlias.meta`. `type`, `em`, `context` and `alias` are in both.
+ */
 interface WriteQueryBuilder {
   type?: string;
   em?: EntityManager;
   context?: object;
   alias: string;
-  mainAlias?: { metadata?: EntityMetadata };
-  _cond: object;
+  mainAlias?: { metadata?: EntityMetadata; meta?: EntityMetadata };
+  _cond?: object;
   _data?: Row | Row[];
+  state?: { cond: object; data?: Row | Row[] };
+}
+
+/** What a write builder says about its write, in either version. */
+function writeOf(qb: WriteQueryBuilder): { meta: EntityMetadata | undefined; cond: object; data: Row | Row[] | undefined } {
+  const state = qb.state;
+  return { meta: qb.mainAlias?.meta ?? qb.mainAlias?.metadata, cond: state ? state.cond : (qb._cond ?? {}), data: state ? state.data : qb._data };
 }
 
 interface RunResult {
@@ -25,10 +36,10 @@ interface RunResult {
 // serves its own subscribers (a shared mark let the first build's wrapper skip the other's).
 const HOOKED = Symbol('cache-tags mikro-orm query-builder hook');
 
-function insertedRows(meta: EntityMetadata, qb: WriteQueryBuilder, result: RunResult): Row[] {
+function insertedRows(meta: EntityMetadata, data: Row | Row[] | undefined, result: RunResult): Row[] {
   const key = meta.primaryKeys.length === 1 ? meta.primaryKeys[0] : undefined;
   const column = key ? meta.properties[key as never]?.fieldNames?.[0] : undefined;
-  const rows = Utils.asArray(qb._data ?? []);
+  const rows = Utils.asArray(data ?? []);
   return rows.map((data, i) => {
     const row = entityShaped(meta, propertiesOf(meta, data as Row));
     if (!key || row[key] !== undefined) return row;
@@ -45,19 +56,20 @@ function insertedRows(meta: EntityMetadata, qb: WriteQueryBuilder, result: RunRe
  * Idempotent.
  */
 export function coverQueryBuilderWrites(): void {
-  const proto = QueryBuilder.prototype as unknown as Record<PropertyKey, unknown>;
+  const proto = sqlPackage.QueryBuilder.prototype as unknown as Record<PropertyKey, unknown>;
   if (proto[HOOKED]) return;
   const execute = proto.execute as (this: unknown, ...args: unknown[]) => Promise<unknown>;
   proto.execute = async function (this: WriteQueryBuilder, ...args: unknown[]): Promise<unknown> {
     const type = this.type;
     const writes = type === 'INSERT' || type === 'UPDATE' || type === 'DELETE' || type === 'TRUNCATE';
     const subscribers = writes ? subscribersOf(this.em) : [];
-    const meta = this.mainAlias?.metadata;
-    if (subscribers.length === 0 || !meta || !this.em || !type) return execute.apply(this, args);
+    if (subscribers.length === 0 || !this.em || !type) return execute.apply(this, args);
+    const { meta, cond, data } = writeOf(this);
+    if (!meta) return execute.apply(this, args);
     const em = this.em;
     const on = { alias: this.alias, ctx: this.context };
     // Past the row threshold, `before` is empty: the type-level tags stand in for the rows.
-    const matched = type === 'UPDATE' || type === 'DELETE' ? await rowsOfBulkWrite(em, meta, this._cond, optionOf(subscribers, 'maxRowsPerWrite'), on) : [];
+    const matched = type === 'UPDATE' || type === 'DELETE' ? await rowsOfBulkWrite(em, meta, cond, optionOf(subscribers, 'maxRowsPerWrite'), on) : [];
     const before = matched ?? [];
     const computation = new TagComputation();
     let cascaded: string[] = [];
@@ -65,10 +77,10 @@ export function coverQueryBuilderWrites(): void {
     const result = (await execute.apply(this, args)) as RunResult;
     let after: Row[] = [];
     if (type === 'UPDATE') {
-      const change = entityShaped(meta, propertiesOf(meta, (this._data ?? {}) as Row));
+      const change = entityShaped(meta, propertiesOf(meta, (data ?? {}) as Row));
       after = before.map((row) => ({ ...row, ...change }));
     } else if (type === 'INSERT') {
-      after = insertedRows(meta, this, result ?? {});
+      after = insertedRows(meta, data, result ?? {});
     }
     const tags = [...computation.run(() => tagsOfRows(meta, [...before, ...after])), ...cascaded];
     await recordWrite(subscribers, this.context, tags, { orm: 'mikro-orm', operation: `qb.${type.toLowerCase()}`, entity: meta.className }, computation.failures);

@@ -1,6 +1,7 @@
 import { ReferenceKind, Utils, type EntityManager, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import type { AbstractSqlDriver } from '@mikro-orm/knex';
 import { entityShaped, holdsForeignKey, primaryKeyOf, tagsOfRows, type Row } from './rows.js';
+import { allMetadata } from './sql-package.js';
 
 /*
  * Reads the rows a write is about to touch, on the writer's connection and transaction, so that
@@ -19,7 +20,7 @@ function driverOf(em: EntityManager): AbstractSqlDriver {
 export async function selectRows(em: EntityManager, meta: EntityMetadata, where: unknown, on: { alias?: string; ctx?: unknown; limit?: number } = {}): Promise<Row[]> {
   const cond = Utils.isPrimaryKey(where) && meta.primaryKeys.length === 1 ? { [meta.primaryKeys[0]]: where } : where;
   const ctx = on.ctx ?? em.getTransactionContext();
-  const qb = driverOf(em).createQueryBuilder<object>(meta.className, ctx as never, 'write', false, undefined, on.alias);
+  const qb = driverOf(em).createQueryBuilder<object>(meta.class, ctx as never, 'write', false, undefined, on.alias);
   qb.select('*').where(cond as object);
   if (on.limit !== undefined) qb.limit(on.limit);
   const rows = (await qb.execute('all', true)) as unknown as Row[];
@@ -28,7 +29,7 @@ export async function selectRows(em: EntityManager, meta: EntityMetadata, where:
 
 function cascadingChildren(em: EntityManager, meta: EntityMetadata): Array<[EntityMetadata, EntityProperty]> {
   const out: Array<[EntityMetadata, EntityProperty]> = [];
-  for (const child of Object.values(em.getMetadata().getAll())) {
+  for (const child of allMetadata(em)) {
     for (const prop of child.props) {
       const rule = prop.deleteRule?.toLowerCase();
       const target = prop.targetMeta;

@@ -1,5 +1,6 @@
 import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import { tagsOfChange, typeTagsOf } from '../orm/index.js';
+import { memberCollectionTags, memberRelationTags } from './collections.js';
 
 /** One row of an entity, keyed by property name. */
 export type Row = Record<string, unknown>;
@@ -45,13 +46,16 @@ export function propertiesOf(meta: EntityMetadata, row: Row): Row {
 
 /**
  * The tags of a set of rows of one entity (old or new values alike, entity-shaped) plus its
- * type-level tags. With no rows it is the type-level tags: a write whose rows are unknown still
+ * type-level tags and the tags of the collections the rows are members of. With no rows it is the
+ * type-level tags and those collections' relation tags: a write whose rows are unknown still
  * invalidates every result that depends on "any row of this type".
  */
 export function tagsOfRows(meta: EntityMetadata, rows: Iterable<Row | undefined>): string[] {
   const cls = meta.class as Function;
   const tags = new Set(typeTagsOf(cls));
-  for (const row of rows) if (row) for (const tag of tagsOfChange(cls, row, undefined)) tags.add(tag);
+  const known = [...rows].filter((row): row is Row => row !== undefined);
+  for (const row of known) for (const tag of tagsOfChange(cls, row, undefined)) tags.add(tag);
+  for (const tag of known.length > 0 ? memberCollectionTags(meta, known) : memberRelationTags(meta)) tags.add(tag);
   return [...tags];
 }
 

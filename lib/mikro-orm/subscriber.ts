@@ -1,7 +1,9 @@
 import { ChangeSetType, type ChangeSet, ReferenceKind, helper, type Collection, type EntityManager, type EntityMetadata, type EventArgs, type EventSubscriber, type FlushEventArgs, type TransactionEventArgs, type UnitOfWork } from '@mikro-orm/core';
 import { addCacheTags, currentScope } from '../core/tracking-scope.js';
 import { tagsFor } from '../decorators/cache-tags.js';
-import { TagComputation, mergeOrmOptions, resolveOrmOptions, tagsOfChange, type CacheTagsOrmOptions, type ResolvedOrmOptions, type TagFunctionFailure } from '../orm/index.js';
+import { TagComputation, mergeOrmOptions, resolveOrmOptions, type CacheTagsOrmOptions, type ResolvedOrmOptions, type TagFunctionFailure } from '../orm/index.js';
+import { coverCollectionInit, heldCollectionTags, linkCollectionTags } from './collections.js';
+import { coverLoadDispatch } from './load-dispatch.js';
 import { cascadeTags, relatedTags } from './row-queries.js';
 import { entityShaped, holdsForeignKey, tagsOfRows, type Row } from './rows.js';
 import { WriteRecorder, type MikroOrmWriteSource } from './write-recorder.js';
@@ -57,6 +59,8 @@ export class CacheTagsSubscriber implements EventSubscriber {
   readonly recorder: WriteRecorder;
   /** Tags read before the writes of a flush (rows the database changes by itself, links it unlinks wholesale). */
   private readonly preWrite = new WeakMap<UnitOfWork, { tags: string[]; computation: TagComputation }>();
+  /** The transaction a savepoint is being started in, per entity manager starting it. */
+  private readonly startingIn = new WeakMap<EntityManager, object>();
 
   /** The options in force (defaults applied). */
   options: ResolvedOrmOptions;
@@ -65,6 +69,8 @@ export class CacheTagsSubscriber implements EventSubscriber {
   constructor(options: CacheTagsSubscriberOptions = {}) {
     this.options = resolveOrmOptions('CacheTagsSubscriber', options);
     this.recorder = new WriteRecorder(this.options.cache, this.options.logger);
+    coverCollectionInit((owner) => subscribersOf(helper(owner).__em).some((s) => s.options.trackLoads));
+    coverLoadDispatch((s) => s instanceof CacheTagsSubscriber);
   }
 
   /** Switches to the options given (checked as by the constructor); options not given keep their current values. */
@@ -76,7 +82,9 @@ export class CacheTagsSubscriber implements EventSubscriber {
 
   /** Tracked loads (see {@link CacheTagsOrmOptions.trackLoads}). */
   onLoad({ entity, meta }: EventArgs<object>): void {
-    if (this.options.trackLoads && currentScope() && fullyLoaded(entity, meta)) addCacheTags(...tagsFor(entity, meta.class as never));
+    if (!this.options.trackLoads || !currentScope()) return;
+    addCacheTags(...heldCollectionTags(entity, meta));
+    if (fullyLoaded(entity, meta)) addCacheTags(...tagsFor(entity, meta.class as never));
   }
 
   async onFlush(args: FlushEventArgs): Promise<void> {
@@ -92,6 +100,7 @@ export class CacheTagsSubscriber implements EventSubscriber {
     for (const coll of manyToManyUpdates(uow)) {
       if (!created.has(coll.owner)) tags.push(...tagsOfRows(metaOf(coll.owner), [coll.owner as Row]));
       tags.push(...tagsOfRows(coll.property.targetMeta!, changedLinks(coll).filter((item) => !created.has(item)) as Row[]));
+      tags.push(...linkCollectionTags(coll.owner, coll.property, coll.getSnapshot() === undefined ? undefined : changedLinks(coll)));
       // No snapshot: `set()` on a collection never loaded replaces every link, unknown here: read them.
       if (coll.getSnapshot() === undefined && !created.has(coll.owner)) {
         tags.push(...(await relatedTags(em, coll.property, [helper(coll.owner).getPrimaryKey()])));
@@ -118,10 +127,24 @@ export class CacheTagsSubscriber implements EventSubscriber {
         if (cs.type === ChangeSetType.DELETE) continue;
         const old = cs.type === ChangeSetType.CREATE ? undefined : oldRow(cs);
         const before = old && entityShaped(cs.meta, old);
-        for (const tag of tagsOfChange(cs.meta.class, before, cs.entity as Row)) tags.add(tag);
+        for (const tag of tagsOfRows(cs.meta, [before, cs.entity as Row])) tags.add(tag);
       }
     });
     await this.recorder.record(transactionOf(em), [...tags], { orm: 'mikro-orm', operation: 'flush' }, computation.failures);
+  }
+
+  /*
+   * MikroORM 7 starts a savepoint with these two events, on one entity manager: the first carries
+   * the enclosing transaction, the second the savepoint. (6 fires them for root transactions only.)
+   */
+  beforeTransactionStart({ em, transaction }: TransactionEventArgs): void {
+    if (transaction) this.startingIn.set(em, transaction);
+  }
+
+  afterTransactionStart({ em, transaction }: TransactionEventArgs): void {
+    const parent = this.startingIn.get(em);
+    this.startingIn.delete(em);
+    if (parent && transaction) this.recorder.savepointStarted(transaction, parent);
   }
 
   async afterTransactionCommit({ transaction }: TransactionEventArgs): Promise<void> {

@@ -1,6 +1,7 @@
 import { ReferenceKind, type EntityManager } from '@mikro-orm/core';
 import { isWrittenTable, writeTargetTable } from '../orm/index.js';
 import { tagsOfRows } from './rows.js';
+import { allMetadata } from './sql-package.js';
 
 /**
  * Type-level tags of the entities stored in the table that a raw write statement targets; for a
@@ -11,7 +12,7 @@ export function tableTags(em: EntityManager, sql: string): string[] {
   const target = writeTargetTable(sql);
   if (!target) return [];
   const tags = new Set<string>();
-  for (const meta of Object.values(em.getMetadata().getAll())) {
+  for (const meta of allMetadata(em)) {
     if (!isWrittenTable(target, meta.tableName, meta.schema)) continue;
     const metas = meta.pivotTable
       ? meta.props.filter((prop) => prop.kind === ReferenceKind.MANY_TO_ONE && prop.targetMeta).map((prop) => prop.targetMeta!)
@@ -21,9 +22,14 @@ export function tableTags(em: EntityManager, sql: string): string[] {
   return [...tags];
 }
 
-/** The SQL text of what `em.execute` accepts: a string, a knex query builder or a knex raw. */
+/**
+ * The SQL text of what `em.execute` accepts: a string; in MikroORM 6 a knex query builder or raw
+ * (`toSQL()`); in 7 a `raw()` fragment (`sql`) or a native query builder (`compile()`).
+ */
 export function sqlOf(query: unknown): string {
   if (typeof query === 'string') return query;
-  const toSQL = (query as { toSQL?: () => { sql?: string } } | null)?.toSQL;
-  return typeof toSQL === 'function' ? (toSQL.call(query).sql ?? '') : '';
+  const q = query as { toSQL?: () => { sql?: string }; compile?: () => { sql?: string }; sql?: unknown } | null;
+  if (typeof q?.toSQL === 'function') return q.toSQL().sql ?? '';
+  if (typeof q?.sql === 'string') return q.sql;
+  return typeof q?.compile === 'function' ? (q.compile().sql ?? '') : '';
 }

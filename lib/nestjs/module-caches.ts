@@ -3,6 +3,7 @@ import { getDefaultTagCache, registerTagCache, setDefaultTagCache, unregisterTag
 import { CacheTagsError } from '../core/errors.js';
 import { TagCache, type TagCacheOptions } from '../core/tag-cache.js';
 import { describe } from '../core/tracking-scope.js';
+import { resolveOrmOptions } from '../orm/options.js';
 import { setDefaultScope } from '../decorators/default-scope.js';
 import type { CacheTagsModuleOptions } from './module-options.js';
 import { nestCacheLogger } from './nest-logger.js';
@@ -22,7 +23,9 @@ export class ModuleCaches implements OnApplicationShutdown {
     if (typeof options !== 'object' || options === null) {
       throw new CacheTagsError('E_INVALID_OPTION', `CacheTagsModule: options must be an object, got ${describe(options)}`);
     }
-    const { caches = {}, wireOrm: _wireOrm, cachePageHeader: _cachePageHeader, scope, ...own } = options;
+    const { caches = {}, wireOrm: _wireOrm, cachePageHeader: _cachePageHeader, scope, trackLoads, maxRowsPerWrite, cascadeDepth, ...own } = options;
+    // Checked here, when the module is created, not when it wires the first ORM.
+    resolveOrmOptions('CacheTagsModule', { trackLoads, maxRowsPerWrite, cascadeDepth });
     const base: TagCacheOptions = { ...own, logger: own.logger ?? nestCacheLogger() };
     this.default = this.own(new TagCache(base));
     setDefaultScope(this.default, scope);

@@ -1,17 +1,24 @@
 import { hasCacheTags, tagForType } from '../decorators/cache-tags.js';
 import { rowTagsOrNone } from './tag-failures.js';
+import { unknownRowsTags } from './query-tags.js';
 
 type Row = Record<string, unknown>;
+
+/** Type-level tags by class: every write asks, and a class's decorators have all run before its first write. */
+const typeTags = new WeakMap<Function, readonly string[]>();
 
 /**
  * The type-level tags of an entity class: its own, and those of its `@CacheTags` parents (a write
  * of a `Dog` row is also a write of an `Animal` row).
  */
 export function typeTagsOf(cls: Function): string[] {
+  const known = typeTags.get(cls);
+  if (known) return [...known];
   const tags = [tagForType(cls)];
   for (let c: any = Object.getPrototypeOf(cls); c && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
     if (hasCacheTags(c) && !tags.includes(tagForType(c))) tags.push(tagForType(c));
   }
+  typeTags.set(cls, [...tags]);
   return tags;
 }
 
@@ -26,4 +33,13 @@ export function tagsOfChange(cls: Function, before: Row | undefined, after: Row 
     if (row) for (const tag of rowTagsOrNone(cls, row)) tags.add(tag);
   }
   return [...tags];
+}
+
+/**
+ * What a write of rows of `cls` that are not known (a bulk write, raw SQL, a cascade past
+ * `cascadeDepth`) invalidates: the type-level tags and, with each, its rows-unknown tag, which
+ * every precise cached query of the entity depends on (docs/query-cache.md).
+ */
+export function unknownRowsTagsOf(cls: Function): string[] {
+  return unknownRowsTags(typeTagsOf(cls));
 }

@@ -1,7 +1,11 @@
-export { tagsOfChange, typeTagsOf } from './change-tags.js';
+export { tagsOfChange, typeTagsOf, unknownRowsTagsOf } from './change-tags.js';
+export { fieldTag, fieldTagsOfRows, rowsUnknownTag, unknownRowsTags, valueKey, type ConditionField, type ValueKind } from './query-tags.js';
+export { isKeyLookup, planQueryTags, type Conjunction, type EntityCondition, type QueryTags, type RelationCondition } from './query-plan.js';
+export { queryCacheKey, resolveQueryCache, runCachedQuery, type CachedQueryRun, type QueryCacheOptions, type ResolvedQueryCache } from './query-cache.js';
 export { WriteInvalidator, type WriteFailures } from './write-invalidator.js';
 export { TagComputation, collectTagFailures, takeTagFailures, type TagFunctionFailure } from './tag-failures.js';
 export { isWrittenTable, writeTargetTable } from './raw-sql.js';
 export { mergeOrmOptions, resolveOrmOptions, type CacheTagsOrmOptions, type ResolvedOrmOptions } from './options.js';
 export { checkInvalidateArguments, notInstalled, unknownEntity } from './invalidate-arguments.js';
 export { isMikroOrm, isTypeOrmDataSource } from './detect.js';
+export { collectionTag, loadedCollectionTags, relationTag } from './collection-tags.js';

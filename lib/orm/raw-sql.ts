@@ -9,6 +9,9 @@ const TARGET = new RegExp(
   'i',
 );
 
+/** What a write statement (or a comment before one) may start with. */
+const WRITE_START = /^\s*[IiRrUuDdTt/-]/;
+
 function unquote(part: string): string {
   const p = part.trim();
   if (p.startsWith('"')) return p.slice(1, -1).replace(/""/g, '"');
@@ -32,6 +35,8 @@ function stripLeadingComments(sql: string): string {
  * schema, unquoted; `undefined` for any other statement.
  */
 export function writeTargetTable(sql: string): { table: string; schema?: string } | undefined {
+  // Every statement of every ORM call comes through here: SELECT, BEGIN, COMMIT are told apart by their first letter.
+  if (!WRITE_START.test(sql)) return undefined;
   const match = TARGET.exec(stripLeadingComments(sql));
   if (!match) return undefined;
   const parts = match[1].split(/\s*\.\s*(?=(?:"|`|\[|[A-Za-z_]))/).map(unquote);

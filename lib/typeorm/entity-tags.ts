@@ -1,6 +1,9 @@
 import type { DataSource, EntityMetadata, QueryRunner } from 'typeorm';
-import { tagsOfChange, typeTagsOf } from '../orm/index.js';
-import { keyOf, rowsByKeys, type Row } from './rows.js';
+import { tagsOfChange, typeTagsOf, unknownRowsTags } from '../orm/index.js';
+import { memberCollectionTags, memberRelationTags } from './collections.js';
+import { fieldTagsOf } from './query-cache-fields.js';
+import { entityRow, keyOf, rowsByKeys, type Row } from './rows.js';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 
 /** The type-level tags of the entity behind `metadata` (an EntitySchema entity: its name). */
 export function metadataTypeTags(metadata: EntityMetadata): string[] {
@@ -8,12 +11,29 @@ export function metadataTypeTags(metadata: EntityMetadata): string[] {
   return typeof metadata.target === 'function' ? typeTagsOf(metadata.target) : [metadata.targetName];
 }
 
-/** The tags that a change of `rows` (old rows, new rows: any mix) invalidates, type-level tags included. */
+/**
+ * What a write of `metadata` rows that are not known invalidates: the type-level tags, their
+ * rows-unknown tags (docs/query-cache.md), and the relation tags of the collections the rows belong
+ * to (docs/orm-contract.md, "Collection tags").
+ */
+export function unknownRowTags(metadata: EntityMetadata): string[] {
+  return [...unknownRowsTags(metadataTypeTags(metadata)), ...memberRelationTags(metadata)];
+}
+
+/**
+ * The tags that a change of `rows` (old rows, new rows: any mix) invalidates, type-level tags
+ * included, the query cache's field tags of the rows' condition fields, and the tags of the
+ * collections the rows are members of (with no row known, those collections' relation tags).
+ */
 export function rowTags(metadata: EntityMetadata, rows: readonly (Row | undefined)[]): string[] {
-  const tags = new Set(metadataTypeTags(metadata));
+  const types = metadataTypeTags(metadata);
+  const tags = new Set(types);
   if (typeof metadata.target === 'function') {
     for (const row of rows) if (row) for (const tag of tagsOfChange(metadata.target, row, undefined)) tags.add(tag);
   }
+  for (const tag of fieldTagsOf(metadata, types, rows)) tags.add(tag);
+  const collections = rows.some(Boolean) ? memberCollectionTags(metadata, rows) : memberRelationTags(metadata);
+  for (const tag of collections) tags.add(tag);
   return [...tags];
 }
 
@@ -29,13 +49,20 @@ function junctionSides(junction: EntityMetadata) {
  * are now (read on `queryRunner`), and both entities' type-level tags.
  */
 export async function junctionTags(dataSource: DataSource, queryRunner: QueryRunner | undefined, junction: EntityMetadata, links: readonly object[]): Promise<string[]> {
-  const tags = new Set(metadataTypeTags(junction));
+  const tags = new Set([...metadataTypeTags(junction), ...memberCollectionTags(junction, links as Row[])]);
   for (const side of junctionSides(junction)) {
     const keys = links.map((link) => side.columns.map((column) => (link as Row)[column.propertyName] ?? column.getEntityValue(link)));
     const rows = await rowsByKeys(dataSource, queryRunner, side.metadata, side.referenced, keys);
     for (const tag of rowTags(side.metadata, rows)) tags.add(tag);
   }
   return [...tags];
+}
+
+/** `row` with `columns` set to null. */
+function nulled(metadata: EntityMetadata, row: Row, columns: readonly ColumnMetadata[]): Row {
+  const copy = entityRow(metadata, row);
+  for (const column of columns) column.setEntityValue(copy, null);
+  return copy;
 }
 
 /** The entities whose rows a delete of `metadata` rows deletes or detaches through foreign keys, with those keys. */
@@ -51,13 +78,13 @@ function reachableTypeTags(dataSource: DataSource, metadata: EntityMetadata, see
   for (const { child, fk } of dependents(dataSource, metadata)) {
     if (seen.has(child)) continue;
     seen.add(child);
-    tags.push(...metadataTypeTags(child));
+    tags.push(...unknownRowTags(child));
     if (fk.onDelete === 'CASCADE') tags.push(...reachableTypeTags(dataSource, child, seen));
   }
   return tags;
 }
 
-/** What a delete of rows of `metadata` that are not read changes through cascading foreign keys: the type-level tags of every entity reached. */
+/** What a delete of rows of `metadata` that are not read changes through cascading foreign keys: the type-level (and rows-unknown) tags of every entity reached. */
 export function bulkCascadeTags(dataSource: DataSource, metadata: EntityMetadata): string[] {
   return [...new Set(reachableTypeTags(dataSource, metadata))];
 }
@@ -83,7 +110,9 @@ export async function cascadeTags(
     const keys = rows.map((row) => keyOf(fk.referencedColumns, row));
     const children = await rowsByKeys(dataSource, queryRunner, child, fk.columns, keys);
     if (children.length === 0) continue;
-    const found = child.isJunction ? await junctionTags(dataSource, queryRunner, child, children) : rowTags(child, children);
+    // SET NULL: the children's new values (the key nulled) join queries for a null key.
+    const changed = fk.onDelete === 'SET NULL' ? [...children, ...children.map((c) => nulled(child, c, fk.columns))] : children;
+    const found = child.isJunction ? await junctionTags(dataSource, queryRunner, child, children) : rowTags(child, changed);
     for (const tag of found) tags.add(tag);
     if (fk.onDelete === 'CASCADE' && !child.isJunction) {
       for (const tag of await cascadeTags(dataSource, queryRunner, child, children, maxDepth, depth + 1)) tags.add(tag);

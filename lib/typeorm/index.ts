@@ -8,3 +8,5 @@ export { CacheTagsSubscriber, type CacheTagsSubscriberOptions } from './subscrib
 export { invalidateEntities } from './invalidate-entities.js';
 export type { TypeOrmWriteSource } from './invalidator.js';
 export { tagForType } from '../decorators/cache-tags.js';
+export { cachedQuery, type CachedQueryMethod } from './query-cache.js';
+export type { QueryCacheOptions } from '../orm/index.js';

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { CacheTagsError } from '../core/index.js';
 import { describe } from '../core/tracking-scope.js';
 import { isTypeOrmDataSource, resolveOrmOptions, type CacheTagsOrmOptions } from '../orm/index.js';
+import { conditionFields } from './query-cache-fields.js';
 import { CacheTagsSubscriber } from './subscriber.js';
 
 /**
@@ -42,6 +43,8 @@ export function installCacheTags(dataSource: DataSource, options: InstallCacheTa
       'installCacheTags: the DataSource is not initialized; call it after `await dataSource.initialize()`, or list CacheTagsSubscriber in the DataSource options `subscribers`',
     );
   }
+  // A wrong @CacheTags conditionFields is reported here, not in the middle of a write.
+  for (const metadata of dataSource.entityMetadatas) conditionFields(metadata);
   const existing = findCacheTagsSubscriber(dataSource);
   if (existing) {
     existing.configure(options, 'installCacheTags');

@@ -3,7 +3,7 @@ import { CacheTagsError } from '../core/index.js';
 import { describe } from '../core/tracking-scope.js';
 import { checkInvalidateArguments, collectTagFailures, notInstalled, unknownEntity } from '../orm/index.js';
 import { findCacheTagsSubscriber, isDataSource } from './install.js';
-import { metadataTypeTags, rowTags } from './entity-tags.js';
+import { metadataTypeTags, rowTags, unknownRowTags } from './entity-tags.js';
 import { entityRow, keyOf, rowsByKeys } from './rows.js';
 
 /**
@@ -38,7 +38,7 @@ async function invalidate<T extends ObjectLiteral>(dataSourceOrManager: DataSour
   if (!subscriber) throw notInstalled('DataSource');
   if (!dataSource.hasMetadata(entity)) throw unknownEntity(entity);
   const metadata = dataSource.getMetadata(entity);
-  const tags = new Set(metadataTypeTags(metadata));
+  const tags = new Set(ids && ids.length > 0 ? metadataTypeTags(metadata) : unknownRowTags(metadata));
   if (ids && ids.length > 0) {
     const primary = metadata.primaryColumns;
     const keys = ids.map((id) => (typeof id === 'object' && id !== null ? keyOf(primary, id) : [id]));

@@ -1,7 +1,7 @@
 import { DeleteQueryBuilder, EntityManager, InsertQueryBuilder, UpdateQueryBuilder, type DataSource, type EntityMetadata, type QueryRunner } from 'typeorm';
 import { SoftDeleteQueryBuilder } from 'typeorm/query-builder/SoftDeleteQueryBuilder.js';
 import { collectTagFailures, type ResolvedOrmOptions } from '../orm/index.js';
-import { bulkCascadeTags, cascadeTags } from './entity-tags.js';
+import { bulkCascadeTags, cascadeTags, unknownRowTags } from './entity-tags.js';
 import { keyOf, rowsByKeys, selectRows, type Row } from './rows.js';
 import { SUBSCRIBER_BRAND, asOrmStatement, losesQueryContext, persistContext, statementContext, type BrandedSubscriber, type StatementWrite } from './write-context.js';
 
@@ -22,7 +22,7 @@ type WriteBuilder = (UpdateQueryBuilder<any> | DeleteQueryBuilder<any> | SoftDel
 };
 
 /** The cache-tags subscriber of the DataSource (per copy of this module: see {@link SUBSCRIBER_BRAND}). */
-function brandedSubscriber(dataSource: DataSource | undefined): BrandedSubscriber | undefined {
+export function brandedSubscriber(dataSource: DataSource | undefined): BrandedSubscriber | undefined {
   return dataSource?.subscribers?.find((s) => (s as Record<symbol, unknown>)[SUBSCRIBER_BRAND] === true) as BrandedSubscriber | undefined;
 }
 
@@ -90,7 +90,7 @@ async function preRead(qb: WriteBuilder, metadata: EntityMetadata, options: Reso
   const matched = await rowsMatching(qb, metadata, options.maxRowsPerWrite + 1);
   if (matched.length > options.maxRowsPerWrite) {
     // A bulk write: the type-level tags stand in for its rows (and for the rows its cascades reach).
-    return { kind, metadata, valuesSet: map.valuesSet, oldRows: [], dependentTags: kind === 'delete' ? bulkCascadeTags(qb.connection, metadata) : [] };
+    return { kind, metadata, valuesSet: map.valuesSet, oldRows: [], dependentTags: [...unknownRowTags(metadata), ...(kind === 'delete' ? bulkCascadeTags(qb.connection, metadata) : [])] };
   }
   const dependentTags = kind === 'delete' && !metadata.isJunction ? await cascadeTags(qb.connection, runnerOf(qb), metadata, matched, options.cascadeDepth) : [];
   return { kind, metadata, valuesSet: map.valuesSet, oldRows: matched, dependentTags };

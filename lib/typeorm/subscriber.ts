@@ -18,9 +18,12 @@ import { addCacheTags, type TagCache } from '../core/index.js';
 import { currentScope } from '../core/tracking-scope.js';
 import { hasCacheTags, tagsFor } from '../decorators/cache-tags.js';
 import { isWrittenTable, mergeOrmOptions, resolveOrmOptions, writeTargetTable, type CacheTagsOrmOptions, type ResolvedOrmOptions } from '../orm/index.js';
-import { cascadeTags, junctionTags, metadataTypeTags, rowTags } from './entity-tags.js';
+import { heldCollectionTags } from './collections.js';
+import { cascadeTags, junctionTags, rowTags, unknownRowTags } from './entity-tags.js';
+import { installLazyLoadHook } from './lazy-loads.js';
 import { Invalidator, type TypeOrmWriteSource } from './invalidator.js';
 import { installQueryBuilderHooks } from './query-builder-hooks.js';
+import { installQueryCacheHooks } from './query-cache.js';
 import { entityRow, keyOf, reselect, rowsByKeys, type Row } from './rows.js';
 import { SUBSCRIBER_BRAND, isOrmStatement, persistContext, statementContext, takeDetachedRows, takeStatementWrite } from './write-context.js';
 
@@ -77,6 +80,8 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
     this.options = resolveOrmOptions('CacheTagsSubscriber', options);
     this.invalidator = new Invalidator(this.options.cache, this.options.logger);
     installQueryBuilderHooks();
+    installQueryCacheHooks();
+    installLazyLoadHook();
   }
 
   /** Switches to the options given (checked as by the constructor); options not given keep their current values. */
@@ -106,7 +111,7 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
     const ds = dataSourceOf(event.queryRunner);
     const link = event.entity ?? event.entityId;
     if (metadata.isJunction) {
-      const tags = link ? await junctionTags(ds, event.queryRunner, metadata, [link]) : metadataTypeTags(metadata);
+      const tags = link ? await junctionTags(ds, event.queryRunner, metadata, [link]) : unknownRowTags(metadata);
       return this.record(event, tags, 'relation');
     }
     const upsert = statementContext.getStore()?.write;
@@ -183,7 +188,7 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
       const link = event.entity ?? event.entityId;
       const write = link ? undefined : takeStatementWrite(metadata, ['delete']);
       const links = link ? [link] : (write?.oldRows ?? []);
-      const tags = links.length ? await junctionTags(dataSourceOf(event.queryRunner), event.queryRunner, metadata, links) : metadataTypeTags(metadata);
+      const tags = links.length ? await junctionTags(dataSourceOf(event.queryRunner), event.queryRunner, metadata, links) : unknownRowTags(metadata);
       return this.record(event, tags, 'relation');
     }
     const write = identity(event) ? undefined : takeStatementWrite(metadata, ['delete']);
@@ -238,7 +243,7 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
     const target = writeTargetTable(event.query);
     if (!target) return;
     const written = dataSourceOf(event.queryRunner).entityMetadatas.filter((m) => isWrittenTable(target, m.tableName, m.schema));
-    const tags = [...new Set(written.flatMap(metadataTypeTags))];
+    const tags = [...new Set(written.flatMap(unknownRowTags))];
     if (tags.length) await this.invalidator.record(event.queryRunner, tags, { orm: 'typeorm', operation: 'raw-sql', entity: target.table });
   }
 
@@ -250,6 +255,8 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
   afterLoad(entity: unknown, event?: LoadEvent<any>): void {
     if (!this.options.trackLoads || !currentScope() || persistContext.getStore() || !event?.metadata) return;
     const { metadata } = event;
+    const collections = heldCollectionTags(metadata, entity as object);
+    if (collections.length) addCacheTags(...collections);
     const target = metadata.target;
     if (typeof target !== 'function' || !(entity instanceof target) || !hasCacheTags(target)) return;
     if (!metadata.columns.every((column) => column.getEntityValue(entity) !== undefined)) return;

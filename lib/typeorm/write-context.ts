@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntityMetadata } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import type { ResolvedOrmOptions } from '../orm/index.js';
+import type { TagCache } from '../core/index.js';
 import type { Row } from './rows.js';
 
 /**
@@ -36,10 +37,12 @@ export interface PersistContext {
 /** Marks the subscriber instances of this copy of the module. */
 export const SUBSCRIBER_BRAND = Symbol('cache-tags typeorm subscriber');
 
-/** What the query-builder hooks read of a branded subscriber. */
+/** What the query-builder and query-cache hooks read of a branded subscriber. */
 export interface BrandedSubscriber {
   readonly [SUBSCRIBER_BRAND]: true;
   readonly options: ResolvedOrmOptions;
+  /** The cache its writes invalidate, where cached queries are stored. */
+  readonly cache: TagCache;
 }
 
 export const statementContext = new AsyncLocalStorage<StatementContext>();
@@ -89,5 +92,6 @@ export async function asOrmStatement<T>(sql: string, statement: () => Promise<T>
 
 /** Whether `sql` is the text of an ORM statement running now. */
 export function isOrmStatement(sql: string): boolean {
-  return inFlight.has(sql);
+  // TypeORM 0.3 adds MariaDB's RETURNING clause while it executes, after the SQL was marked.
+  return inFlight.has(sql) || inFlight.has(sql.replace(/\s+RETURNING\s[\s\S]*$/i, ''));
 }

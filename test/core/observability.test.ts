@@ -113,7 +113,7 @@ for (const store of storeCases) {
       assert.equal(await cache.set('pending', 1, { tags: ['P'] }), false);
       await invalidating;
 
-      assert.deepEqual(cache.stats().notStored, { invalidatedDuringComputation: 1, mixedVersions: 1, invalidationPending: 1, storeUnavailable: 0 });
+      assert.deepEqual(cache.stats().notStored, { invalidatedDuringComputation: 1, mixedVersions: 1, invalidationPending: 1, storeUnavailable: 0, resultTagsFailed: 0 });
       const debug = lines.filter((line) => line.level === 'debug').map((line) => line.message);
       assert.deepEqual(debug, [
         `cache-tags: the value of "learned" in namespace "${cache.namespace}" was not stored: invalidated-during-computation`,

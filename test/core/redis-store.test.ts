@@ -100,7 +100,8 @@ describe('TagCache on a Redis of its own', needs('redis'), () => {
 
   it('when a hung Redis answers again, caching resumes and the invalidation it missed is written by itself', async () => {
     const options: TagCacheOptions = { timeoutMs: 300, invalidationTimeoutMs: 100, circuitBreaker: { resetAfterMs: 50 }, retry: { initialDelayMs: 60_000 } };
-    const cache = make(options);
+    const logged: { warn: string[]; info: string[] } = { warn: [], info: [] };
+    const cache = make({ ...options, logger: { warn: (message) => logged.warn.push(message), info: (message) => logged.info.push(message) } });
     const otherProcess = make({ ...options, namespace: cache.namespace });
     let source = 0;
     const read = (c: TagCache) => c.wrap('hung', () => ++source, { tags: ['H'] });
@@ -117,6 +118,9 @@ describe('TagCache on a Redis of its own', needs('redis'), () => {
     await eventually(async () => (await cache.get('probe'), cache.pendingInvalidations === 0), 'the cache sees the store again and writes what it left pending');
     assert.equal(await read(cache), 3);
     assert.equal(await read(cache), 3, 'caching resumed: the source did not run again');
+    assert.ok(logged.warn.some((message) => message.includes('failed')), 'the failure was a warning');
+    assert.ok(logged.info.some((message) => message.includes('answers again')), 'the recovery is news, at info');
+    assert.ok(!logged.warn.some((message) => message.includes('answers again')), 'not a warning');
   });
 
   it('while Redis refuses writes (maxmemory, noeviction), an invalidation still lands: every process misses at once', async () => {

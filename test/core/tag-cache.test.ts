@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { CacheTags, CacheTagsError, TagCache, addCacheTags } from '../../lib/index.js';
+import { CacheTags, CacheTagsError, TagCache, addCacheTags, defaultSerializer } from '../../lib/index.js';
 import { storeOf } from '../support/keyv-store.js';
 import { barrier, storeCases } from '../support/stores.js';
 
@@ -225,6 +225,19 @@ for (const store of storeCases) {
       assert.ok(Object.is(hit.special[3], -0));
     });
 
+    it('a value with more special types than an entry lists the places of still comes back whole', async () => {
+      const cache = make();
+      // 100 rows with a Date each: past the list of marker paths, the hit walks the whole value.
+      const rows = Array.from({ length: 100 }, (_, i) => ({ id: i, at: new Date(Date.UTC(2024, 0, 1 + i)), nested: { big: BigInt(i) } }));
+      let runs = 0;
+      const read = () => cache.wrap('many', () => (runs++, rows));
+      await read();
+      const hit = await read();
+      assert.equal(runs, 1, 'the second read was a hit');
+      assert.deepEqual(hit, rows);
+      assert.ok(hit.every((row) => row.at instanceof Date && typeof row.nested.big === 'bigint'));
+    });
+
     it('caches undefined and null results as hits, not as misses', async () => {
       const cache = make();
       let runs = 0;
@@ -313,5 +326,30 @@ describe('the default in-process store', () => {
     assert.ok(store.sizes.tagVersions <= 2);
     assert.equal(await read(), 3, 'a forgotten tag version makes its entry miss');
     await cache.close();
+  });
+});
+
+describe('the default serializer', () => {
+  const revive = (text: string): unknown => defaultSerializer.deserialize(JSON.parse(text));
+
+  it('revives what the encoder marked, by the paths it listed, and values stored without that list', () => {
+    const encoded = JSON.stringify(defaultSerializer.serialize({ list: [{ at: new Date(5) }], plain: { n: 1 } }));
+    assert.deepEqual(revive(encoded), { list: [{ at: new Date(5) }], plain: { n: 1 } });
+    assert.deepEqual(revive('{"a":[{"$ct":"D","v":7}],"b":{"$ct":"u"}}'), { a: [new Date(7)], b: undefined });
+  });
+
+  it('refuses a stored value whose marker paths were tampered with, and changes nothing outside it', () => {
+    const damaged = [
+      '{"$ct":"P","at":[["__proto__","polluted"]],"v":{}}',
+      '{"$ct":"P","at":[["constructor","prototype","polluted"]],"v":{}}',
+      '{"$ct":"P","at":[["length"]],"v":[1]}',
+      '{"$ct":"P","at":[["a"]],"v":{"a":"not a marker"}}',
+      '{"$ct":"P","at":[[]],"v":{}}',
+      '{"$ct":"P","at":"a","v":{}}',
+    ];
+    for (const text of damaged) {
+      assert.throws(() => revive(text), (error: CacheTagsError) => error.code === 'E_UNSERIALIZABLE_VALUE', text);
+    }
+    assert.equal((Object.prototype as Record<string, unknown>).polluted, undefined);
   });
 });

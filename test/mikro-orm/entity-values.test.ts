@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Entity, ManyToOne, PrimaryKey, Property, wrap, type MikroORM } from '@mikro-orm/core';
+import { wrap, type MikroORM } from '@mikro-orm/core';
 import { Cached, CacheTagsError } from '../../lib/index.js';
 import { CacheTags } from '../../lib/mikro-orm/index.js';
 import { storeCases } from '../support/stores.js';
 import { Comment, Photo, entities } from './support/model.js';
 import { databaseCases } from './support/orm.js';
 import { ormSuite } from './support/suite.js';
+import { Entity, ManyToOne, PrimaryKey, Property } from './support/versions.js';
 
 /* Entities with no Collection and no Reference wrapper: what a cached managed entity can hold. */
 

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { Entity, PrimaryKey, Property, type MikroORM } from '@mikro-orm/core';
+import type { MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { CacheTags, TagCache } from '../../lib/index.js';
 import type { MikroOrmWriteSource } from '../../lib/mikro-orm/index.js';
 import { databaseCases, openOrm } from './support/orm.js';
+import { Entity, PrimaryKey, Property } from './support/versions.js';
 
 /** A tag function with a bug: it throws for one title. */
 @CacheTags((memo: Memo) => {

@@ -73,6 +73,36 @@ for (const db of databaseCases) {
         assert.equal((await suite.svc.photo(3))?.title, 'town');
       });
 
+      it('nested transactions: a committed savepoint waits for the outer commit and is bumped with it, once', async () => {
+        assert.equal((await suite.svc.photo(1))?.title, 'beach');
+        await em().transactional(async (outer) => {
+          await outer.nativeUpdate(Photo, { id: 3 }, { title: 'town' });
+          await outer.transactional(async (inner) => {
+            await inner.nativeUpdate(Photo, { id: 1 }, { title: 'inner' });
+            (await inner.findOneOrFail(Photo, 2)).title = 'pines';
+            await inner.flush();
+          });
+          assert.deepEqual(bumps, [], 'the savepoint\'s release bumps nothing: the outer transaction can still roll it back');
+        });
+        assert.equal(bumps.length, 1);
+        assert.ok(['Photo_1', 'Photo_2', 'Photo_3'].every((tag) => bumps[0].includes(tag)), JSON.stringify(bumps));
+        assert.equal((await suite.svc.photo(1))?.title, 'inner');
+      });
+
+      it('nested transactions: an outer rollback after a committed savepoint bumps once, and the savepoint\'s write is gone', async () => {
+        await assert.rejects(
+          em().transactional(async (outer) => {
+            await outer.transactional(async (inner) => void (await inner.nativeUpdate(Photo, { id: 1 }, { title: 'inner' })));
+            assert.equal((await suite.svc.photo(1))?.title, 'inner', 'read inside the outer transaction sees the savepoint\'s write');
+            assert.deepEqual(bumps, []);
+            throw new Error('outer abort');
+          }),
+          /outer abort/,
+        );
+        assert.equal(bumps.length, 1);
+        assert.equal((await suite.svc.photo(1))?.title, 'beach');
+      });
+
       it('begin / rollback on an entity manager', async () => {
         const fork = em();
         await fork.begin();

@@ -2,15 +2,12 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { Entity as MikroEntity, EntityManager, PrimaryKey, Property, MikroORM } from '@mikro-orm/core';
-import { MikroOrmModule } from '@mikro-orm/nestjs';
-import { BetterSqliteDriver as SqliteDriver } from '@mikro-orm/better-sqlite';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { getDataSourceToken, InjectRepository, TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
-import type { DataSource, Repository } from 'typeorm';
-import { Cached, CacheTags } from '../../lib/index.js';
-import { CacheTagsModule } from '../../lib/nestjs/index.js';
+import { DataSource, type DataSourceOptions, type Repository } from 'typeorm';
+import { Cached, TagCache, type CacheTagsLogger } from '../../lib/index.js';
+import { CacheTagsModule, type CacheTagsModuleOptions } from '../../lib/nestjs/index.js';
 import { CacheTagsSubscriber } from '../../lib/typeorm/index.js';
 import { Photo } from './support/photo-app.js';
 
@@ -76,50 +73,82 @@ describe('CacheTagsModule wires TypeORM by itself', () => {
   });
 });
 
-@CacheTags((book: Book) => [`Book_${book.id}`])
-@MikroEntity()
-class Book {
-  @PrimaryKey({ type: 'number' }) id!: number;
-  @Property({ type: 'string' }) title!: string;
-}
+/** A DataSource of the application's own class: neither named `DataSource` nor TypeORM's constructor. */
+class TenantStore extends DataSource {}
 
 @Injectable()
-class Library {
+class Albums {
   runs = 0;
-  constructor(readonly em: EntityManager) {}
+  constructor(@InjectRepository(Photo) readonly photos: Repository<Photo>) {}
 
-  @Cached(['Book'])
+  /** Declares no tags: it depends on what it loads (tracked loads). */
+  @Cached()
   async titles(): Promise<string[]> {
     this.runs++;
-    return (await this.em.fork().find(Book, {}, { orderBy: { id: 'asc' } })).map((book) => book.title);
+    return (await this.photos.find({ order: { id: 'ASC' } })).map((photo) => photo.title);
   }
 }
 
-describe('CacheTagsModule wires MikroORM by itself', () => {
+/** An app whose one DataSource is a {@link TenantStore}, made by `dataSourceFactory`. */
+async function createAlbumsApp(cacheTags: CacheTagsModuleOptions) {
+  @Module({
+    imports: [
+      TypeOrmModule.forRootAsync({
+        useFactory: () => ({ type: 'better-sqlite3', database: ':memory:', entities: [Photo], synchronize: true }),
+        dataSourceFactory: (options) => new TenantStore(options as DataSourceOptions).initialize(),
+      }),
+      TypeOrmModule.forFeature([Photo]),
+      CacheTagsModule.forRoot({ namespace: `t-${randomUUID()}`, ...cacheTags }),
+    ],
+    providers: [Albums],
+  })
+  class AlbumsModule {}
+  return NestFactory.createApplicationContext(AlbumsModule, { logger: false, abortOnError: false });
+}
 
-  it('installs the integration on the MikroORM of @mikro-orm/nestjs: a flush invalidates', async () => {
-    @Module({
-      imports: [
-        MikroOrmModule.forRoot({ driver: SqliteDriver, dbName: ':memory:', entities: [Book], debug: false }),
-        CacheTagsModule.forRoot({ namespace: `t-${randomUUID()}` }),
-      ],
-      providers: [Library],
-    })
-    class LibraryModule {}
-    const app = await NestFactory.createApplicationContext(LibraryModule, { logger: false, abortOnError: false });
+/** A logger that keeps what it is given. */
+function keepingLogger(): CacheTagsLogger & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, warn: (message) => lines.push(message), error: (message) => lines.push(message) };
+}
+
+describe('CacheTagsModule hands its ORM options to the integrations', () => {
+  it('wires a subclassed DataSource (recognised by its API, not by its class name), and tracks loads by default', async () => {
+    const app = await createAlbumsApp({});
     try {
-      await app.get(MikroORM).schema.createSchema();
-      const library = app.get(Library);
-      assert.deepEqual(await library.titles(), []);
-      const em = library.em.fork();
-      await em.persist(em.create(Book, { title: 'Dune' })).flush();
-      assert.deepEqual(await library.titles(), ['Dune']);
-      await library.em.fork().nativeUpdate(Book, { title: 'Dune' }, { title: 'Dune Messiah' });
-      assert.deepEqual(await library.titles(), ['Dune Messiah']);
-      await library.titles();
-      assert.equal(library.runs, 3, 'served from the cache when nothing was written');
+      const dataSource = app.get<DataSource>(getDataSourceToken());
+      assert.equal(dataSource.constructor.name, 'TenantStore');
+      assert.ok(hasSubscriber(dataSource), 'the subclass got the subscriber');
+      const albums = app.get(Albums);
+      const photo = await albums.photos.save({ title: 'dune' });
+      assert.deepEqual(await albums.titles(), ['dune']);
+      assert.deepEqual(await albums.titles(), ['dune']);
+      assert.equal(albums.runs, 1);
+      await albums.photos.save({ ...photo, title: 'dunes' });
+      assert.deepEqual(await albums.titles(), ['dunes'], 'a write of a loaded photo invalidates a method with no declared tags');
     } finally {
       await app.close();
     }
   });
+
+  it('passes trackLoads, maxRowsPerWrite, cascadeDepth and logger to installCacheTags', async () => {
+    const logger = keepingLogger();
+    const app = await createAlbumsApp({ trackLoads: false, maxRowsPerWrite: 5, cascadeDepth: 2, logger });
+    try {
+      const subscriber = app.get<DataSource>(getDataSourceToken()).subscribers.find((s): s is CacheTagsSubscriber => s instanceof CacheTagsSubscriber)!;
+      assert.deepEqual(subscriber.options, { cache: app.get(TagCache), logger, trackLoads: false, maxRowsPerWrite: 5, cascadeDepth: 2 });
+      const albums = app.get(Albums);
+      const photo = await albums.photos.save({ title: 'dune' });
+      await albums.titles();
+      await albums.photos.save({ ...photo, title: 'dunes' });
+      assert.deepEqual(await albums.titles(), ['dune'], 'trackLoads: false: the load added no tags, so the write reached nothing');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('rejects a bad ORM option when the module is created, naming it', async () => {
+    await assert.rejects(createAlbumsApp({ maxRowsPerWrite: 0 }), /CacheTagsModule: option maxRowsPerWrite must be an integer ≥ 1, got number 0/);
+  });
 });
+

@@ -1,5 +1,6 @@
-import { Collection, Entity, OptionalProps, ManyToMany, ManyToOne, OneToMany, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
+import { Collection, OptionalProps, type Ref } from '@mikro-orm/core';
 import { CacheTags } from '../../../lib/mikro-orm/index.js';
+import { Entity, ManyToMany, ManyToOne, OneToMany, PrimaryKey, Property } from './versions.js';
 
 /*
  * The test app model, shared with the TypeORM issue: MikroORM and cache-tags decorators side by

@@ -1,11 +1,11 @@
 import { MikroORM, type Options } from '@mikro-orm/core';
 import { MySqlDriver } from '@mikro-orm/mysql';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { BetterSqliteDriver as SqliteDriver } from '@mikro-orm/better-sqlite';
-import { defineCacheTagsConfig, type CacheTagsSubscriberOptions } from '../../../lib/mikro-orm/index.js';
+import { defineCacheTagsConfig, installCacheTags, type CacheTagsSubscriberOptions } from '../../../lib/mikro-orm/index.js';
 import { scratchMariaDbDatabase, scratchPostgresDatabase } from '../../support/scratch-databases.js';
 import { MARIADB, POSTGRES, needs } from '../../support/servers.js';
 import { entities } from './model.js';
+import { createSchema, sqliteInMemory } from './versions.js';
 
 /** A database the suites run against: SQLite in memory, and throw-away PostgreSQL and MariaDB databases. */
 export interface DatabaseCase {
@@ -19,7 +19,7 @@ export const databaseCases: DatabaseCase[] = [
   {
     name: 'sqlite',
     skip: false,
-    create: async () => ({ options: { driver: SqliteDriver, dbName: ':memory:', entities }, drop: async () => undefined }),
+    create: async () => ({ options: { ...sqliteInMemory(), entities }, drop: async () => undefined }),
   },
   {
     name: 'postgres',
@@ -45,11 +45,21 @@ export const databaseCases: DatabaseCase[] = [
   },
 ];
 
+/** How a suite wires cache-tags in: through the config before `MikroORM.init`, or into the initialised ORM (as the NestJS module does). */
+export type Wiring = 'defineCacheTagsConfig' | 'installCacheTags';
+
 /** An initialised ORM with cache-tags wired in and the schema created. */
-export async function openOrm(db: DatabaseCase, options: CacheTagsSubscriberOptions = {}, extra: Partial<Options> = {}): Promise<{ orm: MikroORM; close: () => Promise<void> }> {
+export async function openOrm(
+  db: DatabaseCase,
+  options: CacheTagsSubscriberOptions = {},
+  extra: Partial<Options> = {},
+  wiring: Wiring = 'defineCacheTagsConfig',
+): Promise<{ orm: MikroORM; close: () => Promise<void> }> {
   const { options: base, drop } = await db.create();
-  const orm = await MikroORM.init(defineCacheTagsConfig({ ...base, ...extra, allowGlobalContext: true, debug: false }, options));
-  await orm.schema.createSchema();
+  const config = { ...base, ...extra, allowGlobalContext: true, debug: false };
+  const orm = await MikroORM.init(wiring === 'defineCacheTagsConfig' ? defineCacheTagsConfig(config, options) : config);
+  if (wiring === 'installCacheTags') installCacheTags(orm, options);
+  await createSchema(orm);
   return {
     orm,
     close: async () => {

@@ -2,10 +2,11 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { Cached } from '../../../lib/index.js';
 import { Comment, Photo, Tag, User } from './model.js';
+import { clearDatabase } from './versions.js';
 
 /** Seeded ids: users 1, 2; tags 1 (red), 2 (blue); photos 1 (user 1, red), 2 (user 1, red+blue), 3 (user 2); comments 1, 2 on photo 1, 3 on photo 2. */
 export async function seed(orm: MikroORM): Promise<void> {
-  await orm.schema.clearDatabase();
+  await clearDatabase(orm);
   const em = orm.em.fork() as SqlEntityManager;
   const [u1, u2] = [em.create(User, { id: 1, name: 'Ann' }), em.create(User, { id: 2, name: 'Bob' })];
   const [red, blue] = [em.create(Tag, { id: 1, name: 'red' }), em.create(Tag, { id: 2, name: 'blue' })];

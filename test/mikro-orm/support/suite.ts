@@ -3,7 +3,7 @@ import type { MikroORM, Options } from '@mikro-orm/core';
 import { TagCache, setDefaultTagCache, type TagCacheOptions } from '../../../lib/index.js';
 import type { CacheTagsSubscriberOptions } from '../../../lib/mikro-orm/index.js';
 import type { StoreCase } from '../../support/stores.js';
-import { openOrm, type DatabaseCase } from './orm.js';
+import { openOrm, type DatabaseCase, type Wiring } from './orm.js';
 import { PhotoService, PhotoSource, seed } from './service.js';
 
 /** What a test of an ORM suite works with; filled in by the suite's hooks. */
@@ -19,6 +19,8 @@ export interface OrmSuiteOptions {
   subscriber?: CacheTagsSubscriberOptions;
   cache?: TagCacheOptions;
   orm?: Partial<Options>;
+  /** @default 'defineCacheTagsConfig' */
+  wiring?: Wiring;
 }
 
 /**
@@ -30,7 +32,7 @@ export function ormSuite(db: DatabaseCase, store: StoreCase, options: OrmSuiteOp
   let close: (() => Promise<void>) | undefined;
   // These suites count hits of declared tags; tracked loads (on by default) have their own suite.
   const subscriber = { trackLoads: false, ...options.subscriber };
-  before(async () => ({ orm: suite.orm, close } = await openOrm(db, subscriber, options.orm)));
+  before(async () => ({ orm: suite.orm, close } = await openOrm(db, subscriber, options.orm, options.wiring)));
   beforeEach(async () => {
     suite.cache = store.make(options.cache);
     setDefaultTagCache(suite.cache);

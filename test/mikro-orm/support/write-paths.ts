@@ -1,8 +1,9 @@
-import type { MikroORM } from '@mikro-orm/core';
+import { raw, type MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { Photo, Tag, User } from './model.js';
 import type { Read } from './service.js';
 import { invalidateEntities } from '../../../lib/mikro-orm/index.js';
+import { mikroOrmMajor } from '../../../lib/mikro-orm/sql-package.js';
 
 /** One row of the write-path table: a write, and the cached reads it must make stale. */
 export interface WritePath {
@@ -17,6 +18,7 @@ const photo1: Read = (s) => s.photo(1);
 const photosOfRed: Read = (s) => s.photosOfTag(1);
 const photosOfBlue: Read = (s) => s.photosOfTag(2);
 const count: Read = (s) => s.countPhotos();
+const rawInsert = `insert into photo (title, views, user_id) values ('raw', 0, 2)`;
 
 export const writePaths: WritePath[] = [
   { path: 'persist + flush: create', reads: [photosOfUser2, count], write: async (_, em) => em.persist(em.create(Photo, { title: 'new', user: 2 })).flush() },
@@ -145,7 +147,11 @@ export const writePaths: WritePath[] = [
     reads: [photosOfUser1],
     write: async (_, em) => void (await em.fork().fork().nativeUpdate(Photo, { id: 1 }, { user: 2 })),
   },
-  { path: 'em.execute raw SQL (type-level tag of the table)', reads: [count], write: async (_, em) => void (await em.execute(`insert into photo (title, views, user_id) values ('raw', 0, 2)`)) },
+  { path: 'em.execute raw SQL (type-level tag of the table)', reads: [count], write: async (_, em) => void (await em.execute(rawInsert)) },
+  // 6's em.execute takes knex queries, 7's takes raw() fragments (knex is gone).
+  mikroOrmMajor >= 7
+    ? { path: 'em.execute of a raw() fragment', reads: [count], write: async (_, em) => void (await em.execute(raw<object, string>(rawInsert))) }
+    : { path: 'em.execute of a knex raw', reads: [count], write: async (_, em) => void (await em.execute(em.getKnex().raw(rawInsert))) },
   {
     path: 'raw SQL + invalidateEntities for the rows it wrote',
     reads: [photosOfBlue],

@@ -1,4 +1,4 @@
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource, type DataSourceOptions, type Logger } from 'typeorm';
 import { scratchMariaDbDatabase, scratchPostgresDatabase } from '../../support/scratch-databases.js';
 import { MARIADB, POSTGRES, needs } from '../../support/servers.js';
 import { entities } from './entities.js';
@@ -8,7 +8,7 @@ export interface DatabaseCase {
   name: 'sqlite' | 'postgres' | 'mariadb';
   skip: string | false;
   /** An initialized DataSource over a fresh, empty schema; `drop` removes it all. */
-  open(extra?: { subscribers?: Function[]; entities?: Function[] }): Promise<{ dataSource: DataSource; drop: () => Promise<void> }>;
+  open(extra?: { subscribers?: Function[]; entities?: Function[]; logger?: Logger }): Promise<{ dataSource: DataSource; drop: () => Promise<void> }>;
   /** An identifier quoted for raw SQL on this database. */
   quote(identifier: string): string;
 }
