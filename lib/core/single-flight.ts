@@ -35,20 +35,13 @@ export class SingleFlight {
     const started: Flight = { promise: undefined as unknown as Promise<Outcome>, sourceStarted: false };
     const led = lead(() => (started.sourceStarted = true));
     if (!(led instanceof Promise)) return led;
-    // Removed before the promise settles, so that no caller can join a flight that has finished.
+    // Removed by the first reaction to the flight's end, before any caller awaiting it resumes; a
+    // caller that finds it in between joins a finished flight and verifies its outcome like any other.
     const land = (): void => {
       if (this.flights.get(entryKey) === started) this.flights.delete(entryKey);
     };
-    started.promise = led.then(
-      (outcome) => {
-        land();
-        return outcome;
-      },
-      (error: unknown) => {
-        land();
-        throw error;
-      },
-    );
+    led.then(land, land);
+    started.promise = led;
     this.flights.set(entryKey, started);
     return started.promise;
   }

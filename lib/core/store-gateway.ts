@@ -1,4 +1,5 @@
 import { type CircuitBreaker } from './circuit-breaker.js';
+import { Deadlines } from './deadlines.js';
 import { CacheTagsError } from './errors.js';
 import type { Minted, StoreDriver, StoreWrite } from './store-driver.js';
 
@@ -21,6 +22,7 @@ const same = <T>(value: T): T => value;
  */
 export class StoreGateway {
   private closed = false;
+  private readonly deadlines = new Deadlines();
 
   constructor(
     private readonly driver: StoreDriver,
@@ -98,22 +100,14 @@ export class StoreGateway {
       };
       const limit = options.timeoutMs ?? this.timeoutMs;
       // Settled by whichever comes first; a hung call's late settling is then ignored.
-      let pending = true;
-      const timer = setTimeout(() => {
-        pending = false;
+      const deadline = this.deadlines.start(limit, () => {
         settle(this.failed(operation, new CacheTagsError('E_STORE_TIMEOUT', `the store did not answer ${operation} within ${limit} ms`), unanswered));
-      }, limit);
-      const first = (): boolean => {
-        if (!pending) return false;
-        pending = false;
-        clearTimeout(timer);
-        return true;
-      };
+      });
       const answered = (value: T): void => {
-        if (first()) settle(this.succeeded(value));
+        if (this.deadlines.settle(deadline)) settle(this.succeeded(value));
       };
       const failed = (error: unknown): void => {
-        if (first()) settle(this.failed(operation, error, unanswered));
+        if (this.deadlines.settle(deadline)) settle(this.failed(operation, error, unanswered));
       };
       try {
         // Calls made before the connection is up wait for it, within the same bound.

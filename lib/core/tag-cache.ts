@@ -144,7 +144,17 @@ export class TagCache {
    * of its tags is invalidated is returned to this caller but never served again.
    * @public
    */
-  async wrap<T>(key: string, fn: () => T | Promise<T>, options: EntryOptions = {}): Promise<Awaited<T>> {
+  wrap<T>(key: string, fn: () => T | Promise<T>, options: EntryOptions = {}): Promise<Awaited<T>> {
+    // Not `async`: its await would be one more promise step on every hit. Whatever throws here rejects, as from an async method.
+    try {
+      return this.wrapped(key, fn, options) as Promise<Awaited<T>>;
+    } catch (error) {
+      return Promise.reject(error); // eslint-disable-line @typescript-eslint/prefer-promise-reject-errors -- what the checks threw, as an async method would reject
+    }
+  }
+
+  /** {@link TagCache.wrap}, which may throw. */
+  private wrapped(key: string, fn: () => unknown, options: EntryOptions): Promise<unknown> {
     assertKey(key, 'wrap');
     if (typeof fn !== 'function') {
       throw new CacheTagsError('E_INVALID_OPTION', `TagCache.wrap("${key}"): the second argument must be a function, got ${describe(fn)}`);
@@ -158,13 +168,17 @@ export class TagCache {
     const ttl = options.ttl ?? this.settings.ttl;
     const entryKey = this.parts.keys.entry(key);
     const entry: ComputedEntry = { declared: tags, ttl, resultTags };
-    if (traced(tracing.wrap)) return this.tracedWrap(key, entryKey, fn, entry) as Promise<Awaited<T>>;
+    if (traced(tracing.wrap)) return this.tracedWrap(key, entryKey, fn, entry);
     const led = this.flights.run(entryKey, this.lead(key, entryKey, fn, entry, undefined));
     // An in-process hit is answered without waiting.
-    const outcome = led instanceof Promise ? await led : led;
-    this.bubble(outcome);
-    return outcome.value as Awaited<T>;
+    return led instanceof Promise ? led.then(this.delivered) : Promise.resolve(this.delivered(led));
   }
+
+  /** The value of an outcome, its tags handed to the computation that is running. */
+  private readonly delivered = (outcome: Outcome): unknown => {
+    this.bubble(outcome);
+    return outcome.value;
+  };
 
   /**
    * The valid cached value of `key`, or `undefined`. Inside a cached computation, the entry's
