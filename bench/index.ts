@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 import { cpus, loadavg } from 'node:os';
+import { benchCluster } from './cluster.js';
 import { benchCore } from './core.js';
 import { benchKeys } from './keys.js';
 import { benchMikroQueryCache } from './mikro-query-cache.js';
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   const load = loadavg().map((l) => l.toFixed(1)).join(' ');
   console.log(`# cache-tags benchmarks — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} CPUs, load ${load}`);
   await benchCore({ warmupOps: 2000, rounds: 30, opsPerRound: ops(250) });
+  await benchCluster({ warmupOps: 2000, rounds: 30, opsPerRound: ops(250) });
   await benchKeys({ warmupOps: 2000, rounds: 30, opsPerRound: ops(250) });
   await benchTypeorm({ warmupOps: 50, rounds: 10, opsPerRound: ops(30) });
   await benchTracking({ warmupOps: 30, rounds: 10, opsPerRound: ops(20) });

@@ -1,5 +1,6 @@
 import type { Keyv, KeyvStoreAdapter } from 'keyv';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
+import type { RedisClusterStoreOption } from './redis-cluster-store.js';
 import { CacheTagsError } from './errors.js';
 import { defaultSerializer, type Serializer } from './serializer.js';
 import { describe } from './tracking-scope.js';
@@ -31,9 +32,10 @@ export interface TagCacheOptions {
    * `redis://` / `rediss://` URL (needs `@keyv/redis`, loaded at construction; the connection is
    * set up to fail fast). The in-process store and Redis through a URL order invalidations, so a
    * tag learned during a computation is judged exactly; any other store falls back to `clockSkewMs`.
+   * A Redis Cluster: `{ cluster: { rootNodes: ['redis://host:port'] } }` (ordered too; docs/cluster.md).
    * @default an in-process memory store
    */
-  store?: Keyv | KeyvStoreAdapter | Map<unknown, unknown> | string;
+  store?: Keyv | KeyvStoreAdapter | Map<unknown, unknown> | string | RedisClusterStoreOption;
   /**
    * Separates applications or deploys that share a store.
    * @default "ct"

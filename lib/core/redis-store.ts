@@ -70,16 +70,16 @@ for i = 2, #KEYS do
 end
 return out`;
 
-interface Script {
+export interface Script {
   source: string;
   sha: string;
 }
 
 const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
-const SCRIPTS = { invalidate: script(INVALIDATE), mint: script(MINT) };
+export const SCRIPTS = { invalidate: script(INVALIDATE), mint: script(MINT) };
 
 /** Loads @keyv/redis now, so that a missing optional peer is an error at construction. */
-function loadKeyvRedis(url: string): KeyvRedisModule {
+export function loadKeyvRedis(url: string): KeyvRedisModule {
   // The CommonJS build has its own `require`; the ESM build resolves from the application's directory.
   const load = typeof require === 'function' ? require : createRequire(join(process.cwd(), 'index.js'));
   try {

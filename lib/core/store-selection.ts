@@ -2,12 +2,13 @@ import { Keyv, type KeyvStoreAdapter } from 'keyv';
 import { CacheTagsError } from './errors.js';
 import { KeyvDriver } from './keyv-driver.js';
 import { MemoryDriver, MemoryStore } from './memory-store.js';
+import { createRedisClusterStore, isClusterOption, type RedisClusterStoreOption } from './redis-cluster-store.js';
 import { PLAIN_JSON, createRedisStore, isRedisUrl } from './redis-store.js';
 import type { StoreDriver } from './store-driver.js';
 import { describe } from './tracking-scope.js';
 
 /** What the `store` option of a cache may be. */
-export type StoreOption = Keyv | KeyvStoreAdapter | Map<unknown, unknown> | string;
+export type StoreOption = Keyv | KeyvStoreAdapter | Map<unknown, unknown> | string | RedisClusterStoreOption;
 
 /** The store a cache works on. */
 export interface OpenedStore {
@@ -45,6 +46,7 @@ export function openStore(store: unknown, settings: { timeoutMs: number; maxEntr
     return { keyv: new Keyv({ store: memory, useKeyPrefix: false, serialize: undefined, deserialize: undefined }), driver: new MemoryDriver(memory), owned: true };
   }
   if (isRedisUrl(store)) return { ...createRedisStore(store, settings.timeoutMs), owned: true };
+  if (isClusterOption(store)) return { ...createRedisClusterStore(store, settings.timeoutMs), owned: true };
   if (isKeyv(store)) {
     // The Keyv of another cache's in-process store: share that store, with its ordering.
     const held = heldStore(store);
@@ -55,5 +57,5 @@ export function openStore(store: unknown, settings: { timeoutMs: number; maxEntr
     const keyv = new Keyv({ store: store as KeyvStoreAdapter, useKeyPrefix: false, ...PLAIN_JSON });
     return { keyv, driver: new KeyvDriver(keyv), owned: true };
   }
-  throw new CacheTagsError('E_INVALID_OPTION', `TagCache option store must be a Keyv instance, a Keyv store adapter or a redis:// URL, got ${describe(store)}`);
+  throw new CacheTagsError('E_INVALID_OPTION', `TagCache option store must be a Keyv instance, a Keyv store adapter, a redis:// URL or { cluster: { rootNodes } }, got ${describe(store)}`);
 }

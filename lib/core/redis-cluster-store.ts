@@ -1,0 +1,208 @@
+import { Keyv } from 'keyv';
+import { CacheTagsError } from './errors.js';
+import { PLAIN_JSON, SCRIPTS, loadKeyvRedis, type Script } from './redis-store.js';
+import { decodeRow, encodeRow, type Minted, type StoreDriver, type StoreWrite } from './store-driver.js';
+import { orderedToken } from './tokens.js';
+import { describe } from './tracking-scope.js';
+
+/**
+ * A Redis Cluster as the store: `store: { cluster: { rootNodes: ['redis://host:port', …] } }`.
+ * @public
+ */
+export interface RedisClusterStoreOption {
+  cluster: {
+    /**
+     * `redis://` URLs of some nodes of the cluster (one is enough; the rest are discovered). The
+     * user name and password of the first one are used for every node.
+     */
+    rootNodes: string[];
+  };
+}
+
+/** The part of a node-redis cluster client this driver uses. */
+interface ClusterClient {
+  readonly isOpen: boolean;
+  connect(): Promise<unknown>;
+  close(): Promise<unknown>;
+  destroy(): void;
+  on(event: 'error', listener: (error: unknown) => void): unknown;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, options?: { expiration?: { type: 'PX'; value: number }; condition?: 'NX'; GET?: boolean }): Promise<string | null>;
+  del(key: string): Promise<number>;
+  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
+const TAG_KEY = /^\{([^}]*)\}:t:/;
+
+/*
+ * docs/cluster.md, "Layout": the key builder gives tag versions the namespace's hash tag
+ * (`{<ns>}:t:<tag>`), which on a cluster puts every tag on the master of one slot. This driver
+ * drops the braces, so that each tag version hashes by its own name and the tags spread over the
+ * masters like entries do; the sequence keeps its own slot. The escaped namespace has no `{` or `}`,
+ * so a tag key is recognised without doubt, and the mapping is injective.
+ */
+export function clusterKey(key: string): string {
+  const match = TAG_KEY.exec(key);
+  return match ? `${match[1]}:t:${key.slice(match[0].length)}` : key;
+}
+
+/**
+ * Redis Cluster through node-redis's cluster client, which routes each command to the master of
+ * its key's slot and follows `MOVED` and `ASK`. Keys of one batch live on different slots, so every
+ * batch is one single-key command per key, all sent at once: node-redis writes those for one master
+ * in one packet, and the batch costs one round trip of latency (the slowest master's). Ordering
+ * argument: docs/cluster.md, "The race judgement on a cluster".
+ */
+export class RedisClusterDriver implements StoreDriver {
+  readonly local = false;
+  readonly ordered = true;
+  private connecting: Promise<void> | undefined;
+  private connected = false;
+
+  constructor(private readonly client: ClusterClient) {}
+
+  async read(keys: readonly string[]): Promise<unknown[]> {
+    const rows = await Promise.all(keys.map((key) => this.client.get(clusterKey(key))));
+    const now = Date.now();
+    return rows.map((row) => decodeRow(row, now));
+  }
+
+  async write(writes: readonly StoreWrite[]): Promise<void> {
+    const now = Date.now();
+    await Promise.all(writes.map(({ key, value, ttl }) => this.client.set(clusterKey(key), encodeRow(value, ttl, now), expiry(ttl))));
+  }
+
+  async remove(keys: readonly string[]): Promise<void> {
+    await Promise.all(keys.map((key) => this.client.del(clusterKey(key))));
+  }
+
+  /*
+   * The sequence first, then the versions stamped with it: every version this invalidation writes
+   * carries a stamp above any sequence read before the bump (docs/cluster.md). The invalidation
+   * script with the sequence key alone only bumps it and answers the new value.
+   */
+  async invalidate(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<void> {
+    let stamp: number;
+    try {
+      stamp = Number(await this.run(SCRIPTS.invalidate, sequenceKey, ttl));
+    } catch (error) {
+      if (!isOutOfMemory(error)) throw error;
+      // As on one Redis: DEL is allowed when writes are not, and a missing version means "invalidated".
+      await this.remove([sequenceKey, ...tagKeys]);
+      return;
+    }
+    const row = JSON.stringify({ value: orderedToken(stamp) });
+    await Promise.all(tagKeys.map((key) => this.client.set(clusterKey(key), row, expiry(ttl)).catch((error: unknown) => {
+      if (!isOutOfMemory(error)) throw error;
+      return this.client.del(clusterKey(key));
+    })));
+  }
+
+  /*
+   * The current sequence (written from the server's clock if it has none), then per tag `SET NX
+   * GET`: the version already there, or the one written now with that sequence. Never overwrites a
+   * version, so an invalidation that lands meanwhile stands.
+   */
+  async mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<Minted> {
+    const [sequence] = (await this.run(SCRIPTS.mint, sequenceKey, ttl)) as string[];
+    const row = JSON.stringify({ value: orderedToken(Number(sequence)) });
+    const rows = await Promise.all(tagKeys.map((key) => this.client.set(clusterKey(key), row, { ...expiry(ttl), condition: 'NX', GET: true })));
+    const now = Date.now();
+    return { sequence: Number(sequence), tokens: rows.map((old) => decodeRow(old ?? row, now)) };
+  }
+
+  /*
+   * node-redis's cluster client says it is open as soon as `connect` starts, but a command sent
+   * before the slots are discovered throws; so readiness is the end of `connect`, not `isOpen`.
+   */
+  ready(): Promise<void> | undefined {
+    if (this.connected && this.client.isOpen) return undefined;
+    this.connecting ??= this.client.connect().then(
+      () => {
+        this.connected = true;
+      },
+      () => {
+        // Discovery failed (no root node answered): the next call tries again.
+        this.connecting = undefined;
+      },
+    );
+    return this.connecting;
+  }
+
+  async close(): Promise<void> {
+    if (this.client.isOpen) await this.client.close();
+    else this.client.destroy();
+  }
+
+  private async run(code: Script, sequenceKey: string, ttl: number | undefined): Promise<unknown> {
+    const options = { keys: [sequenceKey], arguments: ['', String(ttl ?? 0)] };
+    try {
+      return await this.client.evalSha(code.sha, options);
+    } catch (error) {
+      if (!/^NOSCRIPT\b/.test((error as Error)?.message ?? '')) throw error;
+      return this.client.eval(code.source, options);
+    }
+  }
+}
+
+function expiry(ttl: number | undefined): { expiration?: { type: 'PX'; value: number } } {
+  return ttl === undefined ? {} : { expiration: { type: 'PX', value: ttl } };
+}
+
+function isOutOfMemory(error: unknown): boolean {
+  return /^OOM\b/.test((error as Error)?.message ?? '');
+}
+
+/** Whether a `store` option asks for a Redis Cluster (then {@link createRedisClusterStore} validates it). */
+export function isClusterOption(store: unknown): store is RedisClusterStoreOption {
+  return typeof store === 'object' && store !== null && Object.keys(store).includes('cluster');
+}
+
+/** The root node URLs of a cluster option, or a {@link CacheTagsError} naming what is wrong. */
+function rootNodesOf(option: RedisClusterStoreOption): URL[] {
+  const where = 'TagCache option store.cluster';
+  const { cluster } = option as { cluster: unknown };
+  if (typeof cluster !== 'object' || cluster === null) throw new CacheTagsError('E_INVALID_OPTION', `${where} must be an object with rootNodes, got ${describe(cluster)}`);
+  const { rootNodes } = cluster as { rootNodes?: unknown };
+  if (!Array.isArray(rootNodes) || rootNodes.length === 0) {
+    throw new CacheTagsError('E_INVALID_OPTION', `${where}.rootNodes must be a non-empty array of redis:// URLs, got ${describe(rootNodes)}`);
+  }
+  return rootNodes.map((node: unknown, index) => {
+    const url = typeof node === 'string' && /^redis:\/\/[^/]+:\d+\/?$/.test(node) ? new URL(node) : undefined;
+    if (!url?.port) throw new CacheTagsError('E_INVALID_OPTION', `${where}.rootNodes[${index}] must be a redis://host:port URL, got ${typeof node === 'string' ? JSON.stringify(node.replace(/\/\/[^@/]*@/, '//***@')) : describe(node)}`);
+    return url;
+  });
+}
+
+/**
+ * A cluster cache-tags creates from the option: the Keyv users see (over the same client), and the
+ * driver. Connections fail fast and reconnect by themselves, as for a `redis://` store.
+ */
+export function createRedisClusterStore(option: RedisClusterStoreOption, timeoutMs: number): { keyv: Keyv; driver: RedisClusterDriver } {
+  const urls = rootNodesOf(option);
+  const mod = loadKeyvRedis(`cluster ${urls[0].host}`);
+  const cluster = mod.createCluster({
+    rootNodes: urls.map((url) => ({ url: `redis://${url.host}` })),
+    defaults: {
+      ...credentials(urls[0]),
+      disableOfflineQueue: true,
+      socket: { connectTimeout: Math.max(timeoutMs, 1), reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
+    },
+  });
+  const client = cluster as unknown as ClusterClient;
+  client.on('error', () => undefined);
+  const adapter = new mod.default(cluster, { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: timeoutMs });
+  const keyv = new Keyv(adapter, { useKeyPrefix: false, throwOnErrors: true, namespace: undefined, ...PLAIN_JSON });
+  keyv.on('error', () => undefined);
+  const driver = new RedisClusterDriver(client);
+  void driver.ready();
+  return { keyv, driver };
+}
+
+function credentials(url: URL): { username?: string; password?: string } {
+  return {
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+  };
+}
