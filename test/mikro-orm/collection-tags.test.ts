@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { Collection, type MikroORM } from '@mikro-orm/core';
+import { Collection, wrap, type LoadStrategy, type MikroORM } from '@mikro-orm/core';
 import { Cached, CacheTags, setDefaultTagCache, TagCache } from '../../lib/index.js';
 import { readTwice } from '../support/hits.js';
 import { storeCases } from '../support/stores.js';
@@ -61,6 +61,18 @@ class Reader {
     return (await post.reactions.load()).getItems().map((r) => r.text).sort();
   }
 
+  /** Owners loaded before a computation, outside it. */
+  readonly owners = new Map<number, Post>();
+
+  /** `em.populate` fills the collection of an owner loaded outside the computation. */
+  @Cached()
+  async reactionsPopulated(id: number, strategy?: Strategy): Promise<string[]> {
+    this.runs++;
+    const post = this.owners.get(id)!;
+    await wrap(post).populate(['reactions'], { strategy: strategy as LoadStrategy | undefined, refresh: true });
+    return post.reactions.getItems().map((r) => r.text).sort();
+  }
+
   @Cached()
   async postsAbout(id: number, strategy?: Strategy): Promise<string[]> {
     this.runs++;
@@ -112,6 +124,14 @@ for (const db of databaseCases) {
         assert.deepEqual(await cached(() => reader.reactionsOf(5, strategy)), ['first']);
         await orm.em.fork().insert(Reaction, { id: 2, text: 'second', post: 5 });
         assert.deepEqual(await reader.reactionsOf(5, strategy), ['first', 'second']);
+      });
+
+      it(`em.populate (${strategy}) of an owner loaded outside the computation is invalidated by a new member`, async () => {
+        await orm.em.fork().insert(Reaction, { id: 1, text: 'first', post: 5 });
+        reader.owners.set(5, await orm.em.fork().findOneOrFail(Post, 5));
+        assert.deepEqual(await cached(() => reader.reactionsPopulated(5, strategy)), ['first']);
+        await orm.em.fork().insert(Reaction, { id: 2, text: 'second', post: 5 });
+        assert.deepEqual(await reader.reactionsPopulated(5, strategy), ['first', 'second']);
       });
 
       /*
