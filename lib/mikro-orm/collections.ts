@@ -101,23 +101,31 @@ export function heldCollectionTags(entity: object, meta: EntityMetadata): string
 
 const HOOKED = Symbol('cache-tags mikro-orm collection init');
 
+type CollectionMethod = (this: Collection<object>, ...args: unknown[]) => unknown;
+
 /**
- * `collection.init()` (and `load()`, `loadItems()`, which call it) fires no load event for the
- * owner: wrapped, so that a collection initialised inside a cached computation adds its tags.
- * `tracks(collection)` says whether the owner's ORM tracks loads. Process-wide, idempotent.
+ * Collections initialised without a load event for their owner, wrapped so that one initialised
+ * inside a cached computation adds its tags: `init()` (and `load()`, `loadItems()`, which call it),
+ * and `hydrate()`, by which a populate that selects the members in a query of their own
+ * (`select-in`, for to-many relations the default of MikroORM 7's `balanced` strategy) fills the
+ * collection. That query dispatches the `onLoad` of the owner before the collection is filled, so
+ * the owner's `onLoad` finds it uninitialised. `tracks(owner)` says whether the owner's ORM tracks
+ * loads. Process-wide, idempotent.
  */
 export function coverCollectionInit(tracks: (owner: object) => boolean): void {
   const proto = Collection.prototype as unknown as Record<PropertyKey, unknown>;
   if (proto[HOOKED]) return;
   proto[HOOKED] = true;
-  const init = proto.init as ((this: Collection<object>, ...args: unknown[]) => Promise<unknown>) | undefined;
-  if (typeof init !== 'function') return;
-  proto.init = function (this: Collection<object>, ...args: unknown[]): Promise<unknown> {
-    if (currentScope() && isToMany(this.property) && tracks(this.owner)) {
-      const meta = helper(this.owner).__meta as EntityMetadata;
-      const tags = loadedCollectionTags(meta.class, helper(this.owner).getPrimaryKey(), this.property.name);
-      if (tags.length) addCacheTags(...tags);
-    }
-    return init.apply(this, args);
-  };
+  for (const name of ['init', 'hydrate']) {
+    const original = proto[name] as CollectionMethod | undefined;
+    if (typeof original !== 'function') continue;
+    proto[name] = function (this: Collection<object>, ...args: unknown[]): unknown {
+      if (currentScope() && isToMany(this.property) && tracks(this.owner)) {
+        const meta = helper(this.owner).__meta as EntityMetadata;
+        const tags = loadedCollectionTags(meta.class, helper(this.owner).getPrimaryKey(), this.property.name);
+        if (tags.length) addCacheTags(...tags);
+      }
+      return original.apply(this, args);
+    };
+  }
 }

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { Collection, type MikroORM } from '@mikro-orm/core';
+import { Collection, wrap, type LoadStrategy, type MikroORM } from '@mikro-orm/core';
 import { Cached, CacheTags, setDefaultTagCache, TagCache } from '../../lib/index.js';
 import { readTwice } from '../support/hits.js';
 import { storeCases } from '../support/stores.js';
@@ -38,15 +38,18 @@ class Topic {
   @ManyToMany(() => Post, (post) => post.topics) posts = new Collection<Post>(this);
 }
 
+/** How a populate loads a to-many collection: by a join (MikroORM 6's default), or in a query of its own (7's default). */
+type Strategy = 'joined' | 'select-in';
+
 /** Declares no tags: what it depends on is learned from what it loads. */
 class Reader {
   runs = 0;
   constructor(private readonly orm: MikroORM) {}
 
   @Cached()
-  async reactionsOf(id: number): Promise<string[]> {
+  async reactionsOf(id: number, strategy?: Strategy): Promise<string[]> {
     this.runs++;
-    const post = await this.orm.em.fork().findOneOrFail(Post, id, { populate: ['reactions'] });
+    const post = await this.orm.em.fork().findOneOrFail(Post, id, { populate: ['reactions'], strategy });
     return post.reactions.getItems().map((r) => r.text).sort();
   }
 
@@ -58,10 +61,22 @@ class Reader {
     return (await post.reactions.load()).getItems().map((r) => r.text).sort();
   }
 
+  /** Owners loaded before a computation, outside it. */
+  readonly owners = new Map<number, Post>();
+
+  /** `em.populate` fills the collection of an owner loaded outside the computation. */
   @Cached()
-  async postsAbout(id: number): Promise<string[]> {
+  async reactionsPopulated(id: number, strategy?: Strategy): Promise<string[]> {
     this.runs++;
-    const topic = await this.orm.em.fork().findOneOrFail(Topic, id, { populate: ['posts'] });
+    const post = this.owners.get(id)!;
+    await wrap(post).populate(['reactions'], { strategy: strategy as LoadStrategy | undefined, refresh: true });
+    return post.reactions.getItems().map((r) => r.text).sort();
+  }
+
+  @Cached()
+  async postsAbout(id: number, strategy?: Strategy): Promise<string[]> {
+    this.runs++;
+    const topic = await this.orm.em.fork().findOneOrFail(Topic, id, { populate: ['posts'], strategy });
     return topic.posts.getItems().map((p) => p.title).sort();
   }
 }
@@ -103,11 +118,50 @@ for (const db of databaseCases) {
       assert.deepEqual(await reader.reactionsOf(5), ['hello']);
     });
 
+    for (const strategy of ['joined', 'select-in'] as const) {
+      it(`a non-empty collection populated ${strategy} is invalidated by a new member`, async () => {
+        await orm.em.fork().insert(Reaction, { id: 1, text: 'first', post: 5 });
+        assert.deepEqual(await cached(() => reader.reactionsOf(5, strategy)), ['first']);
+        await orm.em.fork().insert(Reaction, { id: 2, text: 'second', post: 5 });
+        assert.deepEqual(await reader.reactionsOf(5, strategy), ['first', 'second']);
+      });
+
+      it(`em.populate (${strategy}) of an owner loaded outside the computation is invalidated by a new member`, async () => {
+        await orm.em.fork().insert(Reaction, { id: 1, text: 'first', post: 5 });
+        reader.owners.set(5, await orm.em.fork().findOneOrFail(Post, 5));
+        assert.deepEqual(await cached(() => reader.reactionsPopulated(5, strategy)), ['first']);
+        await orm.em.fork().insert(Reaction, { id: 2, text: 'second', post: 5 });
+        assert.deepEqual(await reader.reactionsPopulated(5, strategy), ['first', 'second']);
+      });
+
+      /*
+       * A flush that links or unlinks also invalidates the rows of both sides, which the result
+       * depends on anyway: the collection tag itself is what is checked here.
+       */
+      it(`a non-empty many-to-many collection populated ${strategy} depends on its collection tag`, async () => {
+        const em = orm.em.fork();
+        const post = await em.findOneOrFail(Post, 5, { populate: ['topics'] });
+        post.topics.add(em.getReference(Topic, 2));
+        await em.flush();
+        assert.deepEqual(await cached(() => reader.postsAbout(2, strategy)), ['post 5']);
+        await cache.invalidateTags(['Topic:2.posts']);
+        assert.deepEqual(await cached(() => reader.postsAbout(2, strategy)), ['post 5']);
+        assert.equal(reader.runs, 2, 'recomputed once the collection tag was invalidated');
+      });
+    }
+
     it('a collection initialised after its owner was loaded is tracked too', async () => {
       assert.deepEqual(await cached(() => reader.reactionsLater(6)), []);
       const em = orm.em.fork();
       await em.persist(em.create(Reaction, { id: 3, text: 'late', post: 6 })).flush();
       assert.deepEqual(await reader.reactionsLater(6), ['late']);
+    });
+
+    it('a non-empty collection initialised after its owner was loaded is invalidated by a new member', async () => {
+      await orm.em.fork().insert(Reaction, { id: 1, text: 'first', post: 6 });
+      assert.deepEqual(await cached(() => reader.reactionsLater(6)), ['first']);
+      await orm.em.fork().insert(Reaction, { id: 2, text: 'second', post: 6 });
+      assert.deepEqual(await reader.reactionsLater(6), ['first', 'second']);
     });
 
     it('a member moved between owners invalidates both; a delete invalidates its owner', async () => {
