@@ -269,6 +269,14 @@ for (const { db, store } of cases) {
       }
     });
 
+    it('raw SQL into the table of a loaded relation invalidates', async () => {
+      const s = await seed();
+      const read = () => shots().findOne({ where: { id: s.a1.id }, relations: { author: true }, cache: true });
+      await sql.miss(read);
+      await ds.query(`UPDATE ${db.quote('author')} SET ${db.quote('bio')} = 'raw' WHERE ${db.quote('id')} = ${s.ann.id}`);
+      assert.equal((await sql.miss(read))?.author?.bio, 'raw');
+    });
+
     it('per-entity defaults: byId caches primary-key lookups only; all caches every query', async () => {
       const s = await seed();
       const labels = ds.getRepository(Label);
