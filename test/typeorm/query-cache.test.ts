@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Column, Entity, In, IsNull, MoreThan, PrimaryGeneratedColumn, Raw, type DataSource } from 'typeorm';
 import { CacheTags, TagCache } from '../../lib/index.js';
-import { CacheTagsSubscriber, cachedQuery, installCacheTags } from '../../lib/typeorm/index.js';
+import { CacheTagsSubscriber, cachedQuery, installCacheTags, invalidateEntities } from '../../lib/typeorm/index.js';
 import { storeCases } from '../support/stores.js';
 import { databaseCases } from './support/databases.js';
 import { Author, Label, Media, Setting, Shot, queryEntities } from './support/query-entities.js';
@@ -275,6 +275,15 @@ for (const { db, store } of cases) {
       await sql.miss(read);
       await ds.query(`UPDATE ${db.quote('author')} SET ${db.quote('bio')} = 'raw' WHERE ${db.quote('id')} = ${s.ann.id}`);
       assert.equal((await sql.miss(read))?.author?.bio, 'raw');
+    });
+
+    it('a write no hook sees, reported by invalidateEntities with the bare key, reaches a query on its old value', async () => {
+      const s = await seed();
+      const read = () => shots().find({ where: { authorId: s.ann.id }, cache: true });
+      assert.deepEqual(titles(await sql.miss(read)), ['a1', 'a2']);
+      await ds.createQueryBuilder().update(Shot).set({ authorId: s.bob.id }).where('id = :id', { id: s.a1.id }).callListeners(false).execute();
+      await invalidateEntities(ds, Shot, [s.a1.id]);
+      assert.deepEqual(titles(await sql.miss(read)), ['a2']);
     });
 
     it('per-entity defaults: byId caches primary-key lookups only; all caches every query', async () => {
