@@ -8,11 +8,12 @@ import { allMetadata } from './sql-package.js';
  * applied), every find option that shapes the result, and the entity manager's filter state
  * (which also filters populated relations). MikroORM's own result cache keys on the JSON of
  * these, where a regular expression and a raw fragment's process-local key lose what they stand
- * for; here they are spelled by their content.
+ * for; here a raw fragment is spelled by its content, an entity by its primary key, and the rest
+ * is left to the key (`queryCacheKey` spells a regular expression by its source and flags).
  */
 
-/** Options that do not change what the query returns. */
-const IGNORED = new Set(['cache', 'ctx', 'logging', 'loggerContext', 'flushMode', 'refresh', 'schema', 'strategy']);
+/** Options that do not change what the query returns (`visited`: MikroORM's own set of the entities a populate has reached). */
+const IGNORED = new Set(['cache', 'ctx', 'logging', 'loggerContext', 'flushMode', 'refresh', 'schema', 'strategy', 'visited']);
 
 function rawKey(key: string): string {
   const raw = RawQueryFragment.isKnownFragment(key) ? RawQueryFragment.getKnownFragment(key, false) : undefined;
@@ -23,16 +24,17 @@ function rawKey(key: string): string {
 function keyable(value: unknown): unknown {
   if (value instanceof RawQueryFragment) return { $raw: [value.sql, keyable(value.params)] };
   if (typeof value === 'string' && RawQueryFragment.isKnownFragment(value)) return { $raw: rawKey(value) };
-  if (value instanceof RegExp) return { $re: [value.source, value.flags] };
   if (Array.isArray(value)) return value.map(keyable);
-  if (value === null || typeof value !== 'object' || value instanceof Date || Buffer.isBuffer(value)) return value;
+  if (value === null || typeof value !== 'object') return value;
   if (Reference.isReference(value) || Utils.isEntity(value)) {
     const entity = Reference.unwrapReference(value);
     return { $entity: [helper(entity).__meta.className, keyable(helper(entity).getPrimaryKey())] };
   }
+  // The key spells built-in values (a RegExp, a Date, a Map) by their content and refuses other class instances.
+  if (!Utils.isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) out[rawKey(key)] = keyable(inner);
-  return Utils.isPlainObject(value) ? out : { $class: [(value as object).constructor?.name ?? null, out] };
+  return out;
 }
 
 /** An `orderBy` keeps its order (the key's object keys are sorted): `[[field, direction], ...]`. */

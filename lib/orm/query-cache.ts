@@ -75,11 +75,42 @@ export function resolveQueryCache(where: string, value: unknown): ResolvedQueryC
 /*
  * A query's cache key is a hash of a description of everything its result depends on: the
  * integration hands over a JSON-like value (entity, database, method, options with the ORM's
- * operators turned into plain objects). Object keys are sorted, so the same query written in
- * another key order shares the entry.
+ * operators and entities turned into plain objects). Object keys are sorted, so the same query
+ * written in another key order shares the entry. A value whose state is not in its own enumerable
+ * properties (a `RegExp`, `Map`, `Set`, typed array, `URL`) is spelled by its content; any other
+ * class instance is refused, since two different ones could spell alike and share one entry.
  */
 /** Deeper than this, a description is circular (an entity with its relations loaded) or not meant as a key. */
 const MAX_DEPTH = 32;
+
+function cannotKey(value: unknown, path: string, why: string): CacheTagsError {
+  return new CacheTagsError('E_INVALID_OPTION', `the query cannot be cached: it holds ${describe(value)} at ${path || 'the top'}, ${why}`);
+}
+
+/** The bytes of a binary value (a Buffer is handled before), or `undefined` for any other value. */
+function bytesOf(value: object): Buffer | undefined {
+  if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof ArrayBuffer) return Buffer.from(value);
+  return undefined;
+}
+
+function stableObject(value: object, path: string, depth: number): unknown {
+  if (value instanceof Date) return { $d: value.getTime() };
+  if (value instanceof RegExp) return { $re: [value.source, value.flags] };
+  if (value instanceof URL) return { $url: value.href };
+  if (Buffer.isBuffer(value)) return { $B: value.toString('base64') };
+  const bytes = bytesOf(value);
+  if (bytes) return { $bytes: [value.constructor.name, bytes.toString('base64')] };
+  if (Array.isArray(value)) return value.map((item, i) => stable(item, `${path}[${i}]`, depth + 1));
+  // Entries keep their order: two orders of one Map only cost a miss.
+  if (value instanceof Map) return { $map: [...value].map(([key, item], i) => [stable(key, `${path}<key ${i}>`, depth + 1), stable(item, `${path}<value ${i}>`, depth + 1)]) };
+  if (value instanceof Set) return { $set: [...value].map((item, i) => stable(item, `${path}<item ${i}>`, depth + 1)) };
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto !== Object.prototype && proto !== null) throw cannotKey(value, path, 'whose content a cache key cannot capture (give a plain value)');
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) out[key] = stable((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1);
+  return out;
+}
 
 function stable(value: unknown, path: string, depth = 0): unknown {
   if (depth > MAX_DEPTH) throw new CacheTagsError('E_INVALID_OPTION', `the query cannot be cached: its options nest deeper than ${MAX_DEPTH} levels at ${path.slice(0, 120)} (circular?)`);
@@ -87,22 +118,17 @@ function stable(value: unknown, path: string, depth = 0): unknown {
   if (typeof value === 'number') return Number.isFinite(value) ? value : { $n: String(value) };
   if (value === undefined) return { $u: 1 };
   if (typeof value === 'bigint') return { $b: value.toString() };
-  if (value instanceof Date) return { $d: value.getTime() };
-  if (Buffer.isBuffer(value)) return { $B: value.toString('base64') };
-  if (Array.isArray(value)) return value.map((item, i) => stable(item, `${path}[${i}]`, depth + 1));
-  if (typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) out[key] = stable((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1);
-    return out;
-  }
-  throw new CacheTagsError('E_INVALID_OPTION', `the query cannot be cached: it holds ${describe(value)} at ${path || 'the top'}, which a cache key cannot capture`);
+  if (typeof value === 'object') return stableObject(value, path, depth);
+  throw cannotKey(value, path, 'which a cache key cannot capture');
 }
 
 /**
- * The cache key of a query described by `description` (a JSON-like value; `Date`, `bigint` and
- * `Buffer` allowed): `query:<type>:<id>:<hash>`.
- * @throws CacheTagsError `E_INVALID_OPTION` when the description holds a function or symbol (a
- * `Raw` condition built by a function): its result cannot be keyed.
+ * The cache key of a query described by `description` (a JSON-like value; `Date`, `bigint`,
+ * `Buffer`, `RegExp`, `Map`, `Set`, typed arrays and `URL` allowed, keyed by their content):
+ * `query:<type>:<id>:<hash>`.
+ * @throws CacheTagsError `E_INVALID_OPTION` naming the path when the description holds a function
+ * or symbol (a `Raw` condition built by a function) or an instance of another class: its result
+ * cannot be keyed.
  */
 export function queryCacheKey(type: string, id: string | undefined, description: unknown): string {
   const hash = createHash('sha256').update(JSON.stringify(stable(description, ''))).digest('base64url').slice(0, 32);

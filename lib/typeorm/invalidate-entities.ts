@@ -10,7 +10,9 @@ import { entityRow, keyOf, rowsByKeys } from './rows.js';
  * Invalidates what a write that no hook sees (raw SQL, a write with listeners switched off) changed
  * in `entity`: its type-level tag, and for each of `ids` the tags of the row as it is now. An id is
  * a primary-key value, or an object holding the primary key; an object (an entity you still hold)
- * is also tagged as given, which covers rows that are already deleted.
+ * is also tagged as given, which covers rows that are already deleted. Without ids, or with a bare
+ * key (which says nothing of the row's old values), the entity's rows-unknown tags are invalidated
+ * too, so cached queries watching an old value are reached (docs/query-cache.md).
  *
  * Pass the transaction's `EntityManager` inside a transaction: the rows are read in it and the
  * invalidation waits for its end, like every other write's.
@@ -38,7 +40,9 @@ async function invalidate<T extends ObjectLiteral>(dataSourceOrManager: DataSour
   if (!subscriber) throw notInstalled('DataSource');
   if (!dataSource.hasMetadata(entity)) throw unknownEntity(entity);
   const metadata = dataSource.getMetadata(entity);
-  const tags = new Set(ids && ids.length > 0 ? metadataTypeTags(metadata) : unknownRowTags(metadata));
+  // A bare key says nothing of the row's old values (an entity given does): queries watching those are reached through the rows-unknown tags.
+  const oldValuesUnknown = !ids || ids.length === 0 || ids.some((id) => typeof id !== 'object');
+  const tags = new Set(oldValuesUnknown ? unknownRowTags(metadata) : metadataTypeTags(metadata));
   if (ids && ids.length > 0) {
     const primary = metadata.primaryColumns;
     const keys = ids.map((id) => (typeof id === 'object' && id !== null ? keyOf(primary, id) : [id]));

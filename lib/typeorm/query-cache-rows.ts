@@ -1,6 +1,6 @@
 import type { EntityMetadata } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
-import { fieldTag, valueKey } from '../orm/index.js';
+import { fieldTag, rowsUnknownTag, valueKey } from '../orm/index.js';
 import { kindOf } from './query-cache-fields.js';
 import { queryType } from './query-cache-where.js';
 
@@ -9,6 +9,13 @@ function columnTag(metadata: EntityMetadata, column: ColumnMetadata, value: unkn
   const kind = kindOf(column);
   const key = kind && value !== undefined ? valueKey(value, kind) : undefined;
   return key === undefined ? undefined : fieldTag(queryType(metadata), column.databaseName, key);
+}
+
+/** A tag of a row of `metadata` learned, with the entity's rows-unknown tag: a write whose rows are not known (raw SQL, a bulk write) must reach it too. */
+function learn(metadata: EntityMetadata, tag: string | undefined, out: Set<string>): void {
+  const type = queryType(metadata);
+  out.add(tag || type);
+  out.add(rowsUnknownTag(type));
 }
 
 /*
@@ -22,7 +29,7 @@ function columnTag(metadata: EntityMetadata, column: ColumnMetadata, value: unkn
 function learnEntity(metadata: EntityMetadata, entity: object, out: Set<string>, seen: Set<object>, own: boolean): void {
   if (seen.has(entity)) return;
   seen.add(entity);
-  if (own) for (const column of metadata.primaryColumns) out.add(columnTag(metadata, column, column.getEntityValue(entity)) ?? queryType(metadata));
+  if (own) for (const column of metadata.primaryColumns) learn(metadata, columnTag(metadata, column, column.getEntityValue(entity)), out);
   for (const relation of metadata.relations) {
     const value = (entity as Record<string, unknown>)[relation.propertyName];
     if (value === undefined || value instanceof Promise) continue;
@@ -31,7 +38,7 @@ function learnEntity(metadata: EntityMetadata, entity: object, out: Set<string>,
       const joinColumns = relation.inverseRelation?.joinColumns ?? [];
       const joinColumn = joinColumns.length === 1 ? joinColumns[0] : undefined;
       const tag = joinColumn?.referencedColumn && columnTag(target, joinColumn, joinColumn.referencedColumn.getEntityValue(entity));
-      out.add(tag || queryType(target));
+      learn(target, tag, out);
     }
     learnRows(target, value, true, out, seen);
   }

@@ -113,14 +113,20 @@ export function entityCondition(metadata: EntityMetadata, where: unknown): Entit
 
 /**
  * Find options as a cache-key description: each `FindOperator` as its type, value and SQL (a
- * `Raw` built by a function keeps the function, which the key refuses).
+ * `Raw` built by a function keeps the function, which the key refuses), each instance of a mapped
+ * entity as its entity's name and its fields. Other values go to the key as they are: it spells
+ * built-in values by their content and refuses other class instances.
  */
-export function keyable(value: unknown): unknown {
+export function keyable(value: unknown, isEntity: (value: object) => boolean): unknown {
   if (isFindOperator(value)) {
     const o = value as unknown as Record<string, unknown>;
-    return { $findOperator: value.type, value: keyable(o._value), sql: o._getSql, parameters: keyable(o._objectLiteralParameters), useParameter: o._useParameter, multiple: o._multipleParameters };
+    return { $findOperator: value.type, value: keyable(o._value, isEntity), sql: o._getSql, parameters: keyable(o._objectLiteralParameters, isEntity), useParameter: o._useParameter, multiple: o._multipleParameters };
   }
-  if (Array.isArray(value)) return value.map(keyable);
-  if (typeof value !== 'object' || value === null || value instanceof Date || Buffer.isBuffer(value)) return value;
-  return Object.fromEntries(Object.keys(value).map((key) => [key, keyable((value as Record<string, unknown>)[key])]));
+  if (Array.isArray(value)) return value.map((item) => keyable(item, isEntity));
+  if (typeof value !== 'object' || value === null) return value;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  const entity = proto !== Object.prototype && proto !== null && isEntity(value);
+  if (!entity && proto !== Object.prototype && proto !== null) return value;
+  const fields = Object.fromEntries(Object.keys(value).map((key) => [key, keyable((value as Record<string, unknown>)[key], isEntity)]));
+  return entity ? { $entity: [value.constructor.name, fields] } : fields;
 }

@@ -73,7 +73,8 @@ function checkChildrenReach(metadata: EntityMetadata): void {
 function serve(manager: EntityManager, subscriber: BrandedSubscriber, metadata: EntityMetadata, method: CachedQueryMethod, options: Record<string, unknown>, cache: ResolvedQueryCache): Promise<unknown> {
   checkChildrenReach(metadata);
   const plan = planQueryTags(entityCondition(metadata, options.where), watchable(metadata, cache.invalidateOn));
-  const key = queryCacheKey(queryType(metadata), cache.id, { db: databaseOf(dataSourceOf(manager), metadata), method, options: keyable(options) });
+  const dataSource = dataSourceOf(manager);
+  const key = queryCacheKey(queryType(metadata), cache.id, { db: databaseOf(dataSource, metadata), method, options: keyable(options, (value) => dataSource.hasMetadata(value.constructor)) });
   return runCachedQuery({
     cache: subscriber.cache,
     key,

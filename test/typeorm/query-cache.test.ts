@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Column, Entity, In, IsNull, MoreThan, PrimaryGeneratedColumn, Raw, type DataSource } from 'typeorm';
 import { CacheTags, TagCache } from '../../lib/index.js';
-import { CacheTagsSubscriber, cachedQuery, installCacheTags } from '../../lib/typeorm/index.js';
+import { CacheTagsSubscriber, cachedQuery, installCacheTags, invalidateEntities } from '../../lib/typeorm/index.js';
 import { storeCases } from '../support/stores.js';
 import { databaseCases } from './support/databases.js';
-import { Author, Label, Media, Setting, Shot, queryEntities } from './support/query-entities.js';
+import { Author, Label, Link, Media, Setting, Shot, queryEntities } from './support/query-entities.js';
 import { QueryCounter } from './support/query-counter.js';
 
 /*
@@ -269,6 +269,23 @@ for (const { db, store } of cases) {
       }
     });
 
+    it('raw SQL into the table of a loaded relation invalidates', async () => {
+      const s = await seed();
+      const read = () => shots().findOne({ where: { id: s.a1.id }, relations: { author: true }, cache: true });
+      await sql.miss(read);
+      await ds.query(`UPDATE ${db.quote('author')} SET ${db.quote('bio')} = 'raw' WHERE ${db.quote('id')} = ${s.ann.id}`);
+      assert.equal((await sql.miss(read))?.author?.bio, 'raw');
+    });
+
+    it('a write no hook sees, reported by invalidateEntities with the bare key, reaches a query on its old value', async () => {
+      const s = await seed();
+      const read = () => shots().find({ where: { authorId: s.ann.id }, cache: true });
+      assert.deepEqual(titles(await sql.miss(read)), ['a1', 'a2']);
+      await ds.createQueryBuilder().update(Shot).set({ authorId: s.bob.id }).where('id = :id', { id: s.a1.id }).callListeners(false).execute();
+      await invalidateEntities(ds, Shot, [s.a1.id]);
+      assert.deepEqual(titles(await sql.miss(read)), ['a2']);
+    });
+
     it('per-entity defaults: byId caches primary-key lookups only; all caches every query', async () => {
       const s = await seed();
       const labels = ds.getRepository(Label);
@@ -305,6 +322,22 @@ for (const { db, store } of cases) {
       assert.equal(await sql.hit(outer), 2);
       await shots().save({ title: 'a3', author: s.ann });
       assert.equal(await sql.miss(outer), 3);
+    });
+
+    it('queries differing only in a value keyed by its content (a URL, a RegExp) get their own results', async () => {
+      const s = await seed();
+      const links = ds.getRepository(Link);
+      const [a, b] = await links.save([{ url: `https://a${s.n}.example/`, pattern: `a${s.n}` }, { url: `https://b${s.n}.example/`, pattern: `b${s.n}` }]);
+      const ids = (list: Link[]) => list.map((l) => l.id);
+      assert.deepEqual(ids(await sql.miss(() => links.find({ where: { url: new URL(`https://a${s.n}.example/`) } }))), [a.id]);
+      assert.deepEqual(ids(await sql.miss(() => links.find({ where: { url: new URL(`https://b${s.n}.example/`) } }))), [b.id], 'another URL');
+      await sql.hit(() => links.find({ where: { url: new URL(`https://a${s.n}.example/`) } }), 'the same URL');
+      assert.deepEqual(ids(await sql.miss(() => links.find({ where: { pattern: new RegExp(`a${s.n}`) } }))), [a.id]);
+      assert.deepEqual(ids(await sql.miss(() => links.find({ where: { pattern: new RegExp(`b${s.n}`) } }))), [b.id], 'another RegExp');
+      class Host {
+        constructor(readonly name: string) {}
+      }
+      await assert.rejects(links.find({ where: { url: new Host('a') as never } }), /the query cannot be cached: it holds an object \(Host\) at \.options\.where\.url, whose content a cache key cannot capture/);
     });
 
     it('a wrong cache option, or a query no key can capture, names what is wrong', async () => {

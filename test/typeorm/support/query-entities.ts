@@ -1,4 +1,4 @@
-import { ChildEntity, Column, DeleteDateColumn, Entity, JoinColumn, JoinTable, ManyToMany, ManyToOne, OneToMany, PrimaryGeneratedColumn, TableInheritance } from 'typeorm';
+import { ChildEntity, Column, DeleteDateColumn, Entity, JoinColumn, JoinTable, ManyToMany, ManyToOne, OneToMany, PrimaryGeneratedColumn, TableInheritance, type ValueTransformer } from 'typeorm';
 import { CacheTags } from '../../../lib/index.js';
 
 /*
@@ -58,4 +58,16 @@ export class Media {
 @ChildEntity()
 export class Song extends Media {}
 
-export const queryEntities = [Author, Label, Shot, Setting, Media, Song];
+/** A text column that a query may name by a `URL` or a `RegExp` (read back as the text). */
+const textOf: ValueTransformer = { to: (value: unknown) => (value instanceof URL ? value.href : value instanceof RegExp ? value.source : value), from: (stored: unknown) => stored };
+
+/** Queried by values whose own enumerable properties are none: the cache key must spell them by content. */
+@CacheTags({ queryCache: 'all' })
+@Entity()
+export class Link {
+  @PrimaryGeneratedColumn() id!: number;
+  @Column({ type: 'varchar', transformer: textOf }) url!: string | URL;
+  @Column({ type: 'varchar', transformer: textOf }) pattern!: string | RegExp;
+}
+
+export const queryEntities = [Author, Label, Shot, Setting, Media, Song, Link];
