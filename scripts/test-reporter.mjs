@@ -48,19 +48,20 @@ export default async function* reporter(source) {
       continue;
     }
     const isSuite = data?.details?.type === 'suite';
-    if (type === 'test:pass' && !isSuite) {
-      if (data.skip !== undefined || data.todo !== undefined) {
-        add(data.file, 'skipped');
-        yield `  skipped: ${short(data.file)} › ${data.name}${typeof data.skip === 'string' ? ` (${data.skip})` : ''}\n`;
-      } else {
-        add(data.file, 'passed');
-      }
-    } else if (type === 'test:fail') {
+    // Counted on test:complete, which for a test of a file arrives before the file's own
+    // test:complete; its test:pass / test:fail come in declaration order and may arrive after it.
+    if (type === 'test:complete') {
       const error = data.details?.error;
-      // A suite fails when one of its tests did (counted there), or when a hook of its threw.
-      if (isSuite && error?.failureType === 'subtestsFailed') continue;
-      add(data.file, 'failed');
-      yield failure(data.file, data.name, error);
+      if (data.details?.passed) {
+        if (!isSuite) add(data.file, data.skip !== undefined || data.todo !== undefined ? 'skipped' : 'passed');
+      } else if (!isSuite || error?.failureType !== 'subtestsFailed') {
+        // A suite fails when one of its tests did (counted there), or when a hook of its threw.
+        add(data.file, 'failed');
+      }
+    } else if (type === 'test:pass' && !isSuite && (data.skip !== undefined || data.todo !== undefined)) {
+      yield `  skipped: ${short(data.file)} › ${data.name}${typeof data.skip === 'string' ? ` (${data.skip})` : ''}\n`;
+    } else if (type === 'test:fail' && !(isSuite && data.details?.error?.failureType === 'subtestsFailed')) {
+      yield failure(data.file, data.name, data.details?.error);
     } else if (type === 'test:stderr' || type === 'test:stdout') {
       yield `  [${short(data.file)}] ${data.message}`;
     }
