@@ -53,13 +53,6 @@ function identity(event: RowEvent): string | undefined {
   return JSON.stringify([event.metadata.tableName, id]);
 }
 
-/** The old row from the event alone, when its `databaseEntity` has every column (else it must be read). */
-function completeRows(event: RowEvent): Row[] | undefined {
-  const { metadata, databaseEntity } = event;
-  if (!databaseEntity || !metadata.columns.every((c) => c.getEntityValue(databaseEntity) !== undefined)) return undefined;
-  return [entityRow(metadata, databaseEntity)];
-}
-
 /**
  * The TypeORM subscriber that invalidates, after each write, the tags of the rows it changed (old
  * and new values) and the entity's type-level tag: at once outside a transaction, once when the
@@ -153,24 +146,16 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
    * `databaseEntity` (a plain `{ id, title }` save) is completed from the database, before the write.
    */
   private async oldRows(event: RowEvent): Promise<Row[]> {
-    const complete = completeRows(event);
-    if (complete) return complete;
     const { metadata, databaseEntity } = event;
+    if (databaseEntity && metadata.columns.every((c) => c.getEntityValue(databaseEntity) !== undefined)) return [entityRow(metadata, databaseEntity)];
     const id = event.entityId ?? (databaseEntity ?? event.entity ? keyOf(metadata.primaryColumns, (databaseEntity ?? event.entity) as object) : undefined);
     if (id === undefined) return [];
     const key = typeof id === 'object' && id !== null && !Array.isArray(id) ? keyOf(metadata.primaryColumns, id) : ([] as unknown[]).concat(id);
     return rowsByKeys(dataSourceOf(event.queryRunner), event.queryRunner, metadata, metadata.primaryColumns, [key]);
   }
 
-  beforeUpdate(event: UpdateEvent<any>): Promise<void> | undefined {
-    if (!event.databaseEntity) return undefined;
-    // A complete databaseEntity (the usual save) needs no read: no promise, so TypeORM awaits nothing.
-    const complete = completeRows(event);
-    if (complete) {
-      this.stash(event, complete);
-      return undefined;
-    }
-    return this.oldRows(event).then((rows) => this.stash(event, rows));
+  async beforeUpdate(event: UpdateEvent<any>): Promise<void> {
+    if (event.databaseEntity) this.stash(event, await this.oldRows(event));
   }
 
   async afterUpdate(event: UpdateEvent<any>): Promise<void> {
@@ -253,14 +238,13 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
   }
 
   /** Raw SQL reaches no entity hook: a write statement invalidates the type-level tags of its target table. */
-  afterQuery(event: AfterQueryEvent): Promise<void> | undefined {
-    // Runs after every statement, and TypeORM awaits what it returns: no promise unless there is a write to record.
-    if (!event.success || statementContext.getStore() || isOrmStatement(event.query)) return undefined;
+  async afterQuery(event: AfterQueryEvent): Promise<void> {
+    if (!event.success || statementContext.getStore() || isOrmStatement(event.query)) return;
     const target = writeTargetTable(event.query);
-    if (!target) return undefined;
+    if (!target) return;
     const written = dataSourceOf(event.queryRunner).entityMetadatas.filter((m) => isWrittenTable(target, m.tableName, m.schema));
     const tags = [...new Set(written.flatMap(unknownRowTags))];
-    return tags.length ? this.invalidator.record(event.queryRunner, tags, { orm: 'typeorm', operation: 'raw-sql', entity: target.table }) : undefined;
+    if (tags.length) await this.invalidator.record(event.queryRunner, tags, { orm: 'typeorm', operation: 'raw-sql', entity: target.table });
   }
 
   /**
