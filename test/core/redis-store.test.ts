@@ -145,6 +145,20 @@ describe('TagCache on a Redis of its own', needs('redis'), () => {
     assert.equal(await read(otherProcess), 4, 'caching resumes');
   });
 
+  it('after Redis lost its scripts (SCRIPT FLUSH, a restart), an invalidation and a mint still land, sent as EVAL', async () => {
+    const cache = make();
+    let runs = 0;
+    const read = () => cache.wrap('scripts', () => ++runs, { tags: ['Flushed'] });
+    assert.equal(await read(), 1);
+    await redis.command('SCRIPT', 'FLUSH');
+    const s0 = await redis.commandCounts();
+    await cache.invalidateTags(['Flushed']);
+    assert.equal(await read(), 2, 'the invalidation landed: the entry misses');
+    assert.equal(await read(), 2, 'and the recomputed entry is stored and hit');
+    const delta = commandDelta(s0, await redis.commandCounts());
+    assert.ok((delta.eval ?? 0) >= 1, `the script was sent in full once Redis answered NOSCRIPT: ${JSON.stringify(delta)}`);
+  });
+
   it('a closed cache runs the source and never reconnects to the store', async () => {
     const cache = make();
     let source = 0;
