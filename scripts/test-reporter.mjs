@@ -1,5 +1,6 @@
 // A node:test reporter for scripts/run-tests.mjs: one line per test file as it finishes, the full
-// story of each failure, and the counts as one JSON line for the runner to add up.
+// story of each failure, each failed file with its counts at the end, and the counts as one JSON
+// line for the runner to add up.
 import { relative, resolve } from 'node:path';
 
 const buildDir = resolve(process.env.BUILD_DIR ?? '.build');
@@ -43,8 +44,10 @@ export default async function* reporter(source) {
         add(data.file, 'failed');
         yield failure(data.file, 'the file itself', error);
       }
+      // No counts here: a file's own test:complete may arrive before the events of its tests, so
+      // they are summed at the end, where every event is in.
       const c = countsOf(data.file);
-      yield `  ${c.failed ? '✗' : '✓'} ${short(data.file)}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped (${((data.details?.duration_ms ?? Date.now() - c.started) / 1000).toFixed(1)} s)\n`;
+      yield `  done ${short(data.file)} (${((data.details?.duration_ms ?? Date.now() - c.started) / 1000).toFixed(1)} s)\n`;
       continue;
     }
     const isSuite = data?.details?.type === 'suite';
@@ -65,6 +68,9 @@ export default async function* reporter(source) {
     } else if (type === 'test:stderr' || type === 'test:stdout') {
       yield `  [${short(data.file)}] ${data.message}`;
     }
+  }
+  for (const [name, c] of perFile) {
+    if (c.failed) yield `  ✗ ${name}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped\n`;
   }
   yield `#counts ${JSON.stringify(totals)}\n`;
 }
