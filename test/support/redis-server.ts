@@ -40,8 +40,12 @@ export class OwnRedis {
     const exited = new Promise<never>((_, reject) => this.process!.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`))));
     exited.catch(() => undefined);
     for (;;) {
-      if (await Promise.race([this.ping(), exited])) return;
+      if (await Promise.race([this.ping(), exited])) break;
     }
+    // A restart on the port can find it taken by a server another suite started meanwhile: a test
+    // that went on would be talking to that server, so say so instead.
+    const pid = /^process_id:(\d+)/m.exec(String(await this.command('INFO', 'server')))?.[1];
+    if (Number(pid) !== this.process.pid) throw new Error(`127.0.0.1:${this.port} is answered by another redis-server (pid ${pid}), not the one this test started (pid ${this.process.pid})`);
   }
 
   /** Kills the server (as a crash would) and waits until the port is closed. */
