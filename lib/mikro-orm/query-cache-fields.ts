@@ -1,7 +1,7 @@
 import { ReferenceKind, Reference, type EntityMetadata, type EntityProperty, type MetadataStorage } from '@mikro-orm/core';
 import { CacheTagsError } from '../core/index.js';
 import { queryCacheSettingsOf } from '../decorators/cache-tags.js';
-import { fieldTagsOfRows, type ConditionField, type ValueKind } from '../orm/index.js';
+import { collectConditionFields, fieldTagsOfRows, usableFields, type ConditionField, type ConditionFieldSet, type ValueKind } from '../orm/index.js';
 import { holdsForeignKey, type Row } from './rows.js';
 import { allMetadata } from './sql-package.js';
 
@@ -28,14 +28,7 @@ export function kindOf(prop: EntityProperty): ValueKind | undefined {
   return pks.length === 1 && pks[0].kind === ReferenceKind.SCALAR ? scalarKind(pks[0]) : undefined;
 }
 
-interface Fields {
-  /** From the mapping and the declared fields; the declared ones are left out when `error` is set. */
-  fields: PropertyField[];
-  /** What is wrong with `@CacheTags` `conditionFields`. */
-  error?: CacheTagsError;
-}
-
-const cached = new WeakMap<EntityMetadata, Fields>();
+const cached = new WeakMap<EntityMetadata, ConditionFieldSet<PropertyField>>();
 
 function declaredProps(meta: EntityMetadata): EntityProperty[] {
   return queryCacheSettingsOf(meta.class).conditionFields.map((name) => {
@@ -53,24 +46,15 @@ function indexedProps(meta: EntityMetadata): EntityProperty[] {
   return [...meta.props.filter((prop) => prop.index || prop.unique), ...names.map((name) => meta.properties[name] as EntityProperty | undefined).filter((p) => p !== undefined)];
 }
 
-function fieldsOf(meta: EntityMetadata): Fields {
+function fieldsOf(meta: EntityMetadata): ConditionFieldSet<PropertyField> {
   let found = cached.get(meta);
   if (found) return found;
   const mapped = meta.pivotTable ? [] : [...meta.getPrimaryProps(), ...meta.props.filter(holdsForeignKey), ...indexedProps(meta)];
-  let declared: EntityProperty[] = [];
-  let error: CacheTagsError | undefined;
-  try {
-    declared = meta.pivotTable ? [] : declaredProps(meta);
-  } catch (caught) {
-    error = caught as CacheTagsError;
-  }
-  const byName = new Map<string, PropertyField>();
-  for (const prop of [...mapped, ...declared]) {
+  found = collectConditionFields(mapped, () => (meta.pivotTable ? [] : declaredProps(meta)), (prop) => {
     const kind = kindOf(prop);
     const column = prop.fieldNames?.length === 1 ? prop.fieldNames[0] : undefined;
-    if (kind && column && prop.persist !== false && !byName.has(column)) byName.set(column, { name: column, kind, prop });
-  }
-  found = { fields: [...byName.values()], error };
+    return kind && column && prop.persist !== false ? { name: column, kind, prop } : undefined;
+  });
   cached.set(meta, found);
   return found;
 }
@@ -83,9 +67,7 @@ function fieldsOf(meta: EntityMetadata): Fields {
  * @throws CacheTagsError `E_INVALID_OPTION` when `conditionFields` names something that is not a comparable property.
  */
 export function conditionFields(meta: EntityMetadata): PropertyField[] {
-  const { fields, error } = fieldsOf(meta);
-  if (error) throw error;
-  return fields;
+  return usableFields(fieldsOf(meta));
 }
 
 /**

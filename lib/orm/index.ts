@@ -8,4 +8,5 @@ export { isWrittenTable, writeTargetTable } from './raw-sql.js';
 export { mergeOrmOptions, resolveOrmOptions, type CacheTagsOrmOptions, type ResolvedOrmOptions } from './options.js';
 export { checkInvalidateArguments, notInstalled, unknownEntity } from './invalidate-arguments.js';
 export { isMikroOrm, isTypeOrmDataSource } from './detect.js';
+export { collectConditionFields, usableFields, type ConditionFieldSet } from './condition-fields.js';
 export { collectionTag, loadedCollectionTags, relationTag } from './collection-tags.js';

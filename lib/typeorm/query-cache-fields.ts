@@ -2,7 +2,7 @@ import type { EntityMetadata } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import { CacheTagsError } from '../core/index.js';
 import { queryCacheSettingsOf } from '../decorators/cache-tags.js';
-import { fieldTagsOfRows, type ConditionField, type ValueKind } from '../orm/index.js';
+import { collectConditionFields, fieldTagsOfRows, usableFields, type ConditionField, type ConditionFieldSet, type ValueKind } from '../orm/index.js';
 import type { Row } from './rows.js';
 
 /** A condition field of a TypeORM entity, with the column it reads. */
@@ -24,14 +24,7 @@ export function kindOf(column: ColumnMetadata): ValueKind | undefined {
   return undefined;
 }
 
-interface Fields {
-  /** From the mapping and the declared fields; the declared ones are left out when `error` is set. */
-  fields: ColumnField[];
-  /** What is wrong with `@CacheTags` `conditionFields`. */
-  error?: CacheTagsError;
-}
-
-const cached = new WeakMap<EntityMetadata, Fields>();
+const cached = new WeakMap<EntityMetadata, ConditionFieldSet<ColumnField>>();
 
 function declaredColumns(metadata: EntityMetadata): ColumnMetadata[] {
   if (typeof metadata.target !== 'function') return [];
@@ -43,7 +36,7 @@ function declaredColumns(metadata: EntityMetadata): ColumnMetadata[] {
   });
 }
 
-function fieldsOf(metadata: EntityMetadata): Fields {
+function fieldsOf(metadata: EntityMetadata): ConditionFieldSet<ColumnField> {
   let found = cached.get(metadata);
   if (found) return found;
   const mapped = metadata.isJunction ? [] : [
@@ -52,19 +45,10 @@ function fieldsOf(metadata: EntityMetadata): Fields {
     ...metadata.uniques.flatMap((u) => u.columns),
     ...metadata.indices.flatMap((i) => i.columns),
   ];
-  let declared: ColumnMetadata[] = [];
-  let error: CacheTagsError | undefined;
-  try {
-    declared = declaredColumns(metadata);
-  } catch (caught) {
-    error = caught as CacheTagsError;
-  }
-  const byName = new Map<string, ColumnField>();
-  for (const column of [...mapped, ...declared]) {
+  found = collectConditionFields(mapped, () => declaredColumns(metadata), (column) => {
     const kind = kindOf(column);
-    if (kind && !byName.has(column.databaseName)) byName.set(column.databaseName, { name: column.databaseName, kind, column });
-  }
-  found = { fields: [...byName.values()], error };
+    return kind ? { name: column.databaseName, kind, column } : undefined;
+  });
   cached.set(metadata, found);
   return found;
 }
@@ -76,9 +60,7 @@ function fieldsOf(metadata: EntityMetadata): Fields {
  * @throws CacheTagsError `E_INVALID_OPTION` when `conditionFields` names something that is not a comparable column.
  */
 export function conditionFields(metadata: EntityMetadata): ColumnField[] {
-  const { fields, error } = fieldsOf(metadata);
-  if (error) throw error;
-  return fields;
+  return usableFields(fieldsOf(metadata));
 }
 
 /*
