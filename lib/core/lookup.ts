@@ -6,7 +6,7 @@ import { UNDECODABLE } from './store-driver.js';
 export interface Miss {
   /** Versions of the declared tags that have one, read before the source runs. */
   versions: Map<string, string>;
-  /** The namespace's invalidation sequence, read in the same round trip (ordered stores). */
+  /** The namespace's invalidation sequence, read in the same round trip (ordered stores, before a computation). */
   sequence: unknown;
 }
 
@@ -17,18 +17,20 @@ const hasOwn = (object: object, key: string): boolean => Object.prototype.hasOwn
 
 /**
  * One round trip for the entry, the versions of its declared and remembered tags and (on an
- * ordered store) the invalidation sequence; what it found is handed to `then` as the store answers
- * (no step of its own in between). On an in-process store a hit is handed on at once, so that it
- * costs no promise at all, and anything else a tick later, as a remote store would: whoever waits on
- * the lookup (a single flight) is then in place before a computation starts.
+ * ordered store, when a computation may follow a miss: `computes`) the invalidation sequence; what
+ * it found is handed to `then` as the store answers (no step of its own in between). On an
+ * in-process store a hit is handed on at once, so that it costs no promise at all, and anything
+ * else a tick later, as a remote store would: whoever waits on the lookup (a single flight) is then
+ * in place before a computation starts.
  */
-export function lookup<T>(parts: CacheParts, key: string, entryKey: string, declared: readonly string[], then: (found: Found) => T | Promise<T>): T | Promise<T> {
+export function lookup<T>(parts: CacheParts, key: string, entryKey: string, declared: readonly string[], computes: boolean, then: (found: Found) => T | Promise<T>): T | Promise<T> {
   const { keys, gateway } = parts;
   const remembered = parts.remembered.get(key);
   const tags = remembered ? unique([...declared, ...remembered]) : declared;
   const storeKeys = [entryKey];
   for (const tag of tags) storeKeys.push(keys.tag(tag));
-  if (parts.versions.ordered) storeKeys.push(keys.sequence);
+  // Only a computation's judgement of late tags needs it: `get` never computes.
+  if (computes && parts.versions.ordered) storeKeys.push(keys.sequence);
   if (gateway.local) {
     const found = judge(parts, key, declared, tags, remembered !== undefined, gateway.readNow(storeKeys));
     if (found && !(found instanceof Promise) && isHit(found)) return then(found);

@@ -13,6 +13,8 @@ interface Flight {
  */
 export type Lead = (onSourceStart: () => void) => Outcome | Promise<Outcome>;
 
+const same = (outcome: Outcome): Outcome => outcome;
+
 /**
  * Concurrent calls for one key in this process share one run. A caller that joins a run in
  * progress never gets a value older than a write that returned before it joined:
@@ -26,24 +28,43 @@ export class SingleFlight {
 
   constructor(private readonly parts: CacheParts) {}
 
-  run(entryKey: string, lead: Lead, retried = false): Outcome | Promise<Outcome> {
+  /**
+   * What `deliver` makes of the outcome of `lead`, or of the run in progress for `entryKey`. The
+   * leader's delivery is the flight's first reaction to its end, so that no other caller resumes
+   * before the flight is gone.
+   */
+  run<R>(entryKey: string, lead: Lead, deliver: (outcome: Outcome) => R): R | Promise<R> {
     const flight = this.flights.get(entryKey);
-    if (flight) {
-      if (!retried) this.parts.counters.joined++;
-      return this.follow(flight, entryKey, lead, retried);
-    }
+    if (!flight) return this.start(entryKey, lead, deliver);
+    this.parts.counters.joined++;
+    return this.follow(flight, entryKey, lead, false).then(deliver);
+  }
+
+  private start<R>(entryKey: string, lead: Lead, deliver: (outcome: Outcome) => R): R | Promise<R> {
     const started: Flight = { promise: undefined as unknown as Promise<Outcome>, sourceStarted: false };
     const led = lead(() => (started.sourceStarted = true));
-    if (!(led instanceof Promise)) return led;
-    // Removed by the first reaction to the flight's end, before any caller awaiting it resumes; a
-    // caller that finds it in between joins a finished flight and verifies its outcome like any other.
+    if (!(led instanceof Promise)) return deliver(led);
+    /*
+     * Removed by the first reaction to the flight's end, before any caller awaiting it resumes; a
+     * caller that finds it in between joins a finished flight and verifies its outcome like any
+     * other. One reaction removes it and delivers to the leader: on a hit, a step less.
+     */
     const land = (): void => {
       if (this.flights.get(entryKey) === started) this.flights.delete(entryKey);
     };
-    led.then(land, land);
+    const delivered = led.then(
+      (outcome) => {
+        land();
+        return deliver(outcome);
+      },
+      (error: unknown) => {
+        land();
+        throw error;
+      },
+    );
     started.promise = led;
     this.flights.set(entryKey, started);
-    return started.promise;
+    return delivered;
   }
 
   private async follow(flight: Flight, entryKey: string, lead: Lead, retried: boolean): Promise<Outcome> {
@@ -56,7 +77,8 @@ export class SingleFlight {
       if (await flight.verification) return outcome;
     }
     this.parts.counters.reran++;
-    return this.run(entryKey, lead, true);
+    const again = this.flights.get(entryKey);
+    return again ? this.follow(again, entryKey, lead, true) : this.start(entryKey, lead, same);
   }
 
   private async stillCurrent(versions: Readonly<Record<string, string | undefined>>): Promise<boolean> {

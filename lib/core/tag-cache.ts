@@ -169,9 +169,9 @@ export class TagCache {
     const entryKey = this.parts.keys.entry(key);
     const entry: ComputedEntry = { declared: tags, ttl, resultTags };
     if (traced(tracing.wrap)) return this.tracedWrap(key, entryKey, fn, entry);
-    const led = this.flights.run(entryKey, this.lead(key, entryKey, fn, entry, undefined));
+    const delivered = this.flights.run(entryKey, this.lead(key, entryKey, fn, entry, undefined), this.delivered);
     // An in-process hit is answered without waiting.
-    return led instanceof Promise ? led.then(this.delivered) : Promise.resolve(this.delivered(led));
+    return delivered instanceof Promise ? delivered : Promise.resolve(delivered);
   }
 
   /** The value of an outcome, its tags handed to the computation that is running. */
@@ -190,16 +190,16 @@ export class TagCache {
     const entryKey = this.parts.keys.entry(key);
     if (traced(tracing.get)) {
       const context: GetTraceContext = { namespace: this.namespace, key };
-      return tracing.get.tracePromise(async () => this.served(await lookup(this.parts, key, entryKey, [], same), context), context) as Promise<T | undefined>;
+      return tracing.get.tracePromise(async () => this.served(await lookup(this.parts, key, entryKey, [], false, same), context), context) as Promise<T | undefined>;
     }
-    const looked = lookup(this.parts, key, entryKey, [], same);
+    const looked = lookup(this.parts, key, entryKey, [], false, same);
     return this.served(looked instanceof Promise ? await looked : looked, undefined) as T | undefined;
   }
 
   /** What a single flight of `wrap` runs: a lookup, then the source after a miss. */
   private lead(key: string, entryKey: string, fn: () => unknown, entry: ComputedEntry, trace: WrapTraceContext | undefined): Lead {
     return (onSourceStart) =>
-      lookup(this.parts, key, entryKey, entry.declared, (found) => {
+      lookup(this.parts, key, entryKey, entry.declared, true, (found) => {
         if (found && isHit(found)) {
           this.parts.counters.hits++;
           if (trace) trace.outcome = 'hit';
@@ -217,11 +217,11 @@ export class TagCache {
   private tracedWrap(key: string, entryKey: string, fn: () => unknown, entry: ComputedEntry): Promise<unknown> {
     const context: WrapTraceContext = { namespace: this.namespace, key, tags: [...entry.declared] };
     return tracing.wrap.tracePromise(async () => {
-      const outcome = await this.flights.run(entryKey, this.lead(key, entryKey, fn, entry, context));
-      // Neither a hit nor a miss of its own: it shared the run of a concurrent call.
-      context.outcome ??= 'joined';
-      this.bubble(outcome);
-      return outcome.value;
+      return await this.flights.run(entryKey, this.lead(key, entryKey, fn, entry, context), (outcome) => {
+        // Neither a hit nor a miss of its own: it shared the run of a concurrent call.
+        context.outcome ??= 'joined';
+        return this.delivered(outcome);
+      });
     }, context);
   }
 
