@@ -42,6 +42,11 @@ export class StoreGateway {
     return this.driver.local;
   }
 
+  /** Whether the store can take a lock that other processes see ({@link StoreDriver.lock}). */
+  get locks(): boolean {
+    return this.driver.lock !== undefined;
+  }
+
   /** After this, no call reaches the store: a closed cache must not reopen its connection. */
   close(): void {
     this.closed = true;
@@ -79,6 +84,16 @@ export class StoreGateway {
   /** The tokens of `tagKeys`, minting the missing ones; `undefined` when the store did not answer. */
   mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<Minted | undefined> {
     return this.call('mint', () => this.driver.mint(sequenceKey, tagKeys, ttl), undefined, same);
+  }
+
+  /** Whether this call took the lock `key`; `undefined` when the store did not answer. */
+  lock(key: string, token: string, ttlMs: number): Promise<boolean | undefined> {
+    return this.call('lock', () => this.driver.lock!(key, token, ttlMs), undefined, same);
+  }
+
+  /** Frees the lock `key` if `token` holds it; a failure is reported, and the lock expires by itself. */
+  async unlock(key: string, token: string): Promise<void> {
+    await this.call('unlock', () => this.driver.unlock!(key, token), undefined, same);
   }
 
   /** Writes fresh tokens; `true` once the store acknowledged them. */
