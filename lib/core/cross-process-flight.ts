@@ -43,8 +43,7 @@ export async function computeOnce(
       try {
         return await computeWith(found);
       } finally {
-        // Not awaited: the caller has its value; the lock expires by itself if this fails.
-        void gateway.unlock(lockKey, token);
+        gateway.unlock(lockKey, token);
       }
     }
     if (!waited) counters.lockWaited++;

@@ -22,6 +22,7 @@ const same = <T>(value: T): T => value;
  */
 export class StoreGateway {
   private closed = false;
+  private readonly unlocks = new Set<Promise<unknown>>();
   private readonly deadlines = new Deadlines();
 
   constructor(
@@ -91,9 +92,18 @@ export class StoreGateway {
     return this.call('lock', () => this.driver.lock!(key, token, ttlMs), undefined, same);
   }
 
-  /** Frees the lock `key` if `token` holds it; a failure is reported, and the lock expires by itself. */
-  async unlock(key: string, token: string): Promise<void> {
-    await this.call('unlock', () => this.driver.unlock!(key, token), undefined, same);
+  /**
+   * Frees the lock `key` if `token` holds it, in the background (the caller has its value); a
+   * failure is reported, and the lock expires by itself. {@link StoreGateway.drain} waits for it.
+   */
+  unlock(key: string, token: string): void {
+    const freeing: Promise<unknown> = this.call('unlock', () => this.driver.unlock!(key, token), undefined, same).finally(() => this.unlocks.delete(freeing));
+    this.unlocks.add(freeing);
+  }
+
+  /** Resolves once the locks being freed are: a lock left behind would hold other processes up until it expires. */
+  async drain(): Promise<void> {
+    await Promise.all(this.unlocks);
   }
 
   /** Writes fresh tokens; `true` once the store acknowledged them. */

@@ -349,7 +349,8 @@ export class TagCache {
   }
 
   /**
-   * Writes pending invalidations one last time, stops retrying, and disconnects the store if this
+   * Writes pending invalidations one last time, stops retrying, frees the locks of computations
+   * that ended (`lock`), and disconnects the store if this
    * cache created it (from a URL or an adapter). A Keyv instance you passed in stays yours to close.
    * A closed cache never touches the store again: calls run their source and store nothing.
    * @public
@@ -357,6 +358,7 @@ export class TagCache {
   async close(): Promise<void> {
     if (this.parts.pending.size > 0) await this.parts.pending.flush();
     this.parts.pending.stop();
+    await this.parts.gateway.drain();
     this.parts.gateway.close();
     if (!this.ownsStore) return;
     try {
