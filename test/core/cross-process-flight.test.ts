@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Keyv } from 'keyv';
-import { CacheTagsError, TagCache, type LockOptions, type TagCacheStats } from '../../lib/index.js';
+import { Cached, CacheTagsError, TagCache, type LockOptions, type TagCacheStats } from '../../lib/index.js';
 import { OwnRedis } from '../support/redis-server.js';
 import { needs } from '../support/servers.js';
 import { barrier } from '../support/stores.js';
@@ -233,6 +233,27 @@ describe('Cross-process single flight (lock) on other stores, and its options', 
     }
     const cache = new TagCache();
     await assert.rejects(cache.wrap('k', () => 1, { lock: { ttlMs: -5 } }), /option lock\.ttlMs/);
+    await cache.close();
+  });
+
+  it('@Cached takes lock, checked at decoration; with a Keyv store the call rejects, naming the option', async () => {
+    assert.throws(() => {
+      class Bad {
+        @Cached({ lock: { wait: 10 } as LockOptions })
+        async read(): Promise<number> {
+          return Promise.resolve(1);
+        }
+      }
+      return Bad;
+    }, /@Cached.*: option lock: unknown option wait/);
+    const cache = new TagCache({ store: new Keyv() });
+    class Reports {
+      @Cached({ cache, lock: true })
+      async yearly(): Promise<number> {
+        return Promise.resolve(2026);
+      }
+    }
+    await assert.rejects(new Reports().yearly(), (error: unknown) => error instanceof CacheTagsError && error.code === 'E_INVALID_OPTION' && /option lock needs a store that can take a lock/.test(error.message));
     await cache.close();
   });
 });
