@@ -3,8 +3,9 @@ import { CacheTagsError } from './errors.js';
 import { describeInstance, isNativeInstance, usesPrivateFields } from './value-kinds.js';
 
 /*
- * Store layout: `<namespace>:e:<key>` for entries, `{<namespace>}:t:<tag>` for tag versions and
- * `{<namespace>}:s` for the namespace's invalidation sequence. The namespace has its `:`, `{` and
+ * Store layout: `<namespace>:e:<key>` for entries, `{<namespace>}:t:<tag>` for tag versions,
+ * `{<namespace>}:s` for the namespace's invalidation sequence and `<namespace>:l:<key>` for the
+ * cross-process lock of an entry's computation. The namespace has its `:`, `{` and
  * `}` escaped, so the kind marker sits at a fixed place and the namespace alone forms the hash tag;
  * the name after the marker is escaped so that it survives a store that keeps UTF-8 (Redis turns
  * every lone surrogate into U+FFFD) and never contains a raw `#`, which only the shortened form of
@@ -45,6 +46,7 @@ function shorten(escaped: string): string {
 export class KeyBuilder {
   private readonly entryPrefix: string;
   private readonly tagPrefix: string;
+  private readonly lockPrefix: string;
   /** The key of the namespace's invalidation sequence. */
   readonly sequence: string;
 
@@ -52,6 +54,7 @@ export class KeyBuilder {
     const ns = escape(namespace, NAMESPACE_NEEDS_ESCAPE, ESCAPED_NAMESPACE);
     this.entryPrefix = `${ns}:e:`;
     this.tagPrefix = `{${ns}}:t:`;
+    this.lockPrefix = `${ns}:l:`;
     this.sequence = `{${ns}}:s`;
   }
 
@@ -61,6 +64,11 @@ export class KeyBuilder {
 
   tag(tag: string): string {
     return this.tagPrefix + shorten(escape(tag, NAME_NEEDS_ESCAPE, ESCAPED));
+  }
+
+  /** The lock of the computation of `key`'s entry: no hash tag, so on a cluster it has a slot of its own. */
+  lock(key: string): string {
+    return this.lockPrefix + shorten(escape(key, NAME_NEEDS_ESCAPE, ESCAPED));
   }
 }
 

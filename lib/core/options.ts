@@ -23,6 +23,28 @@ export interface CacheTagsLogger {
 }
 
 /**
+ * The cross-process single flight of a computation (`lock`): one process computes a missing entry
+ * while the others that miss it wait for its value (docs/consistency.md, "Single flight across
+ * processes").
+ * @public
+ */
+export interface LockOptions {
+  /**
+   * How long a caller waits, in ms, for the process that holds the lock to store the value. Past
+   * it, the caller computes by itself (never fails the request).
+   * @default 3000
+   */
+  waitMs?: number;
+  /**
+   * How long the lock is held at most, in ms: the lock of a process that crashed frees itself
+   * after this. A computation that takes longer loses the lock to another process, which then
+   * computes too (a second computation, never a stale value); keep it above the slowest source.
+   * @default 10000
+   */
+  ttlMs?: number;
+}
+
+/**
  * Options of {@link TagCache}.
  * @public
  */
@@ -105,6 +127,16 @@ export interface TagCacheOptions {
    */
   maxMemoryTagVersions?: number;
   /**
+   * The default of every `wrap` (and `@Cached` method) of this cache: `true` or {@link LockOptions}
+   * turns the cross-process single flight on, for caches whose sources are expensive. It costs a
+   * miss one more store round trip (taking the lock) and one in the background (freeing it); a hit
+   * costs nothing. Needs a `redis://` or `{ cluster }` store; on the in-process store it changes
+   * nothing (the single flight of the process is already all of it); with a Keyv instance or adapter
+   * you pass, the constructor throws `E_INVALID_OPTION`, since such a store cannot take a lock.
+   * @default false
+   */
+  lock?: boolean | LockOptions;
+  /**
    * Value serializer.
    * @default defaultSerializer
    */
@@ -138,6 +170,42 @@ export interface EntryOptions {
    * @default the cache's `ttl`
    */
   ttl?: number;
+  /**
+   * Only for `wrap`: the cross-process single flight of this entry (see {@link LockOptions}):
+   * `true`, its options (each one not given is the cache's, then the default), or `false` to turn
+   * a cache's default off for this entry.
+   * @default the cache's `lock`
+   */
+  lock?: boolean | LockOptions;
+}
+
+/** A lock's settings, checked and complete. */
+export interface LockSettings {
+  waitMs: number;
+  ttlMs: number;
+}
+
+const LOCK_DEFAULTS: LockSettings = { waitMs: 3000, ttlMs: 10_000 };
+
+/**
+ * The lock settings of a `lock` option over those it defaults to (`undefined`: no lock). Throws a
+ * {@link CacheTagsError} naming `where` for anything but a boolean or {@link LockOptions}.
+ */
+export function resolveLock(option: unknown, fallback: LockSettings | undefined, where: string): LockSettings | undefined {
+  if (option === undefined) return fallback;
+  if (option === false) return undefined;
+  if (option === true) return fallback ?? LOCK_DEFAULTS;
+  if (typeof option !== 'object' || option === null) {
+    throw new CacheTagsError('E_INVALID_OPTION', `${where} must be a boolean or { waitMs, ttlMs }, got ${describe(option)}`);
+  }
+  const { waitMs, ttlMs, ...rest } = option as LockOptions;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw new CacheTagsError('E_INVALID_OPTION', `${where}: unknown option ${unknown} (a lock takes waitMs and ttlMs)`);
+  assertDuration(waitMs, `${where}.waitMs`);
+  assertDuration(ttlMs, `${where}.ttlMs`);
+  if (ttlMs !== undefined && (ttlMs < 1 || !Number.isInteger(ttlMs))) throw new CacheTagsError('E_INVALID_OPTION', `${where}.ttlMs must be a whole number of milliseconds of at least 1, got ${ttlMs}`);
+  const base = fallback ?? LOCK_DEFAULTS;
+  return { waitMs: waitMs ?? base.waitMs, ttlMs: ttlMs ?? base.ttlMs };
 }
 
 /** The options of a cache, checked and with their defaults. */
@@ -155,6 +223,8 @@ export interface Settings {
   maxTagVersions: number;
   serializer: Serializer;
   rememberedKeys: number;
+  /** The cache's default lock; `undefined`: none. */
+  lock: LockSettings | undefined;
 }
 
 const HOUR = 60 * 60 * 1000;
@@ -205,5 +275,6 @@ export function resolveSettings(options: TagCacheOptions): Settings {
     maxTagVersions: count(options.maxMemoryTagVersions, 'maxMemoryTagVersions', 100_000),
     serializer: options.serializer ?? defaultSerializer,
     rememberedKeys: count(options.rememberedKeys, 'rememberedKeys', 10_000),
+    lock: resolveLock(options.lock, undefined, 'TagCache option lock'),
   };
 }

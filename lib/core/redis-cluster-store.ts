@@ -1,6 +1,6 @@
 import { Keyv } from 'keyv';
 import { CacheTagsError } from './errors.js';
-import { PLAIN_JSON, SCRIPTS, loadKeyvRedis, type Script } from './redis-store.js';
+import { PLAIN_JSON, SCRIPTS, loadKeyvRedis, lockValue, runScript, type Script } from './redis-store.js';
 import { decodeRow, encodeRow, type Minted, type StoreDriver, type StoreWrite } from './store-driver.js';
 import { orderedToken } from './tokens.js';
 import { describe } from './tracking-scope.js';
@@ -113,6 +113,18 @@ export class RedisClusterDriver implements StoreDriver {
   }
 
   /*
+   * A lock is one key on the master of its own slot (docs/cluster.md, "Layout"): taking and freeing
+   * it are single-key commands, which is all they need.
+   */
+  async lock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.client.set(key, lockValue(token), { expiration: { type: 'PX', value: ttlMs }, condition: 'NX' })) !== null;
+  }
+
+  async unlock(key: string, token: string): Promise<void> {
+    await runScript(this.client, SCRIPTS.unlock, [key], [lockValue(token)]);
+  }
+
+  /*
    * node-redis's cluster client says it is open as soon as `connect` starts, but a command sent
    * before the slots are discovered throws; so readiness is the end of `connect`, not `isOpen`.
    */
@@ -135,14 +147,8 @@ export class RedisClusterDriver implements StoreDriver {
     else this.client.destroy();
   }
 
-  private async run(code: Script, sequenceKey: string, ttl: number | undefined): Promise<unknown> {
-    const options = { keys: [sequenceKey], arguments: ['', String(ttl ?? 0)] };
-    try {
-      return await this.client.evalSha(code.sha, options);
-    } catch (error) {
-      if (!/^NOSCRIPT\b/.test((error as Error)?.message ?? '')) throw error;
-      return this.client.eval(code.source, options);
-    }
+  private run(code: Script, sequenceKey: string, ttl: number | undefined): Promise<unknown> {
+    return runScript(this.client, code, [sequenceKey], ['', String(ttl ?? 0)]);
   }
 }
 

@@ -70,13 +70,40 @@ for i = 2, #KEYS do
 end
 return out`;
 
+/** KEYS: the lock. ARGV: the token that took it. Deletes it only if that token still holds it. */
+const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
 export interface Script {
   source: string;
   sha: string;
 }
 
 const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
-export const SCRIPTS = { invalidate: script(INVALIDATE), mint: script(MINT) };
+export const SCRIPTS = { invalidate: script(INVALIDATE), mint: script(MINT), unlock: script(UNLOCK) };
+
+/** What runs a script: a node-redis client or cluster client. */
+interface ScriptRunner {
+  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
+/** Runs a script by its hash, and by its source the first time a server does not know it. */
+export async function runScript(client: ScriptRunner, code: Script, keys: string[], args: string[]): Promise<unknown> {
+  const options = { keys, arguments: args };
+  try {
+    return await client.evalSha(code.sha, options);
+  } catch (error) {
+    if (!/^NOSCRIPT\b/.test((error as Error)?.message ?? '')) throw error;
+    return client.eval(code.source, options);
+  }
+}
+
+/*
+ * A lock's value is its token as a JSON string, so that a read of the lock through the driver (or
+ * Keyv) decodes it like any other row.
+ */
+export const lockValue = (token: string): string => JSON.stringify(token);
 
 /** Loads @keyv/redis now, so that a missing optional peer is an error at construction. */
 export function loadKeyvRedis(url: string): KeyvRedisModule {
@@ -146,6 +173,14 @@ export class RedisDriver implements StoreDriver {
     return { sequence: Number(sequence), tokens: rows.map((row) => decodeRow(row, now)) };
   }
 
+  async lock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.client.sendCommand(['SET', key, lockValue(token), 'NX', 'PX', String(ttlMs)])) !== null;
+  }
+
+  async unlock(key: string, token: string): Promise<void> {
+    await runScript(this.client, SCRIPTS.unlock, [key], [lockValue(token)]);
+  }
+
   ready(): Promise<void> | undefined {
     if (this.client.isReady) return undefined;
     this.readiness ??= new Promise<void>((resolve) => {
@@ -162,14 +197,8 @@ export class RedisDriver implements StoreDriver {
     else this.client.destroy();
   }
 
-  private async run(code: Script, keys: string[], ttl: number | undefined): Promise<unknown> {
-    const options = { keys, arguments: [randomPart(), String(ttl ?? 0)] };
-    try {
-      return await this.client.evalSha(code.sha, options);
-    } catch (error) {
-      if (!/^NOSCRIPT\b/.test((error as Error)?.message ?? '')) throw error;
-      return this.client.eval(code.source, options);
-    }
+  private run(code: Script, keys: string[], ttl: number | undefined): Promise<unknown> {
+    return runScript(this.client, code, keys, [randomPart(), String(ttl ?? 0)]);
   }
 }
 

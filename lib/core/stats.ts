@@ -43,6 +43,17 @@ export interface TagCacheStats {
     /** Joined calls whose shared value could not be proven current, so they ran again by themselves. */
     reran: number;
   };
+  /** The cross-process single flight (`lock`), of calls that missed with it on. */
+  lock: {
+    /** Calls that took the lock and computed. */
+    led: number;
+    /** Calls that found the lock taken by another process (or cache) and waited. */
+    waited: number;
+    /** Waiting calls served the value another process stored (a hit, judged like any other). */
+    served: number;
+    /** Waiting calls that computed by themselves after `waitMs`. */
+    timedOut: number;
+  };
   /** `invalidateTags` calls (ORM writes included). */
   invalidations: {
     /** Calls with at least one tag. */
@@ -61,6 +72,8 @@ export interface TagCacheStats {
     delete: number;
     mint: number;
     invalidate: number;
+    /** Taking or freeing a lock (`lock`). */
+    lock: number;
   };
 }
 
@@ -83,6 +96,10 @@ export class CacheCounters {
   notStoredResultTags = 0;
   joined = 0;
   reran = 0;
+  lockLed = 0;
+  lockWaited = 0;
+  lockServed = 0;
+  lockTimedOut = 0;
   invalidationCalls = 0;
   invalidatedTags = 0;
   unacknowledged = 0;
@@ -91,6 +108,7 @@ export class CacheCounters {
   deleteErrors = 0;
   mintErrors = 0;
   invalidateErrors = 0;
+  lockErrors = 0;
 
   miss(reason: TagCacheEvents['miss']['reason']): void {
     if (reason === 'absent') this.missAbsent++;
@@ -114,6 +132,7 @@ export class CacheCounters {
     else if (operation === 'delete') this.deleteErrors++;
     else if (operation === 'mint') this.mintErrors++;
     else if (operation === 'invalidate') this.invalidateErrors++;
+    else if (operation === 'lock' || operation === 'unlock') this.lockErrors++;
   }
 
   snapshot(pendingInvalidations: number): TagCacheStats {
@@ -130,9 +149,10 @@ export class CacheCounters {
         resultTagsFailed: this.notStoredResultTags,
       },
       singleFlight: { joined: this.joined, reran: this.reran },
+      lock: { led: this.lockLed, waited: this.lockWaited, served: this.lockServed, timedOut: this.lockTimedOut },
       invalidations: { calls: this.invalidationCalls, tags: this.invalidatedTags, unacknowledged: this.unacknowledged },
       pendingInvalidations,
-      storeErrors: { read: this.readErrors, write: this.writeErrors, delete: this.deleteErrors, mint: this.mintErrors, invalidate: this.invalidateErrors },
+      storeErrors: { read: this.readErrors, write: this.writeErrors, delete: this.deleteErrors, mint: this.mintErrors, invalidate: this.invalidateErrors, lock: this.lockErrors },
     };
   }
 

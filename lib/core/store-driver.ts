@@ -42,6 +42,14 @@ export interface StoreDriver {
   invalidate(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<void>;
   /** The tokens of `tagKeys`, writing one for each key that has none (never overwriting one), in one round trip. */
   mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<Minted>;
+  /**
+   * Takes the lock `key` for `ttlMs` with `token`, unless someone holds it (one atomic command):
+   * whether this call took it. Only stores that several processes share and that can set a key
+   * only if absent, with an expiry, in one step (Redis) have it.
+   */
+  lock?(key: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Frees the lock `key` if `token` still holds it, in one step: a lock that expired and was taken by another stays. */
+  unlock?(key: string, token: string): Promise<void>;
   /** Resolves once the store can take calls (a connection is up). */
   ready(): Promise<void> | undefined;
   /** Closes what the cache opened. */

@@ -22,6 +22,7 @@ const same = <T>(value: T): T => value;
  */
 export class StoreGateway {
   private closed = false;
+  private readonly unlocks = new Set<Promise<unknown>>();
   private readonly deadlines = new Deadlines();
 
   constructor(
@@ -40,6 +41,11 @@ export class StoreGateway {
   /** Whether the store answers in this process at once, through {@link StoreGateway.readNow}. */
   get local(): boolean {
     return this.driver.local;
+  }
+
+  /** Whether the store can take a lock that other processes see ({@link StoreDriver.lock}). */
+  get locks(): boolean {
+    return this.driver.lock !== undefined;
   }
 
   /** After this, no call reaches the store: a closed cache must not reopen its connection. */
@@ -79,6 +85,25 @@ export class StoreGateway {
   /** The tokens of `tagKeys`, minting the missing ones; `undefined` when the store did not answer. */
   mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<Minted | undefined> {
     return this.call('mint', () => this.driver.mint(sequenceKey, tagKeys, ttl), undefined, same);
+  }
+
+  /** Whether this call took the lock `key`; `undefined` when the store did not answer. */
+  lock(key: string, token: string, ttlMs: number): Promise<boolean | undefined> {
+    return this.call('lock', () => this.driver.lock!(key, token, ttlMs), undefined, same);
+  }
+
+  /**
+   * Frees the lock `key` if `token` holds it, in the background (the caller has its value); a
+   * failure is reported, and the lock expires by itself. {@link StoreGateway.drain} waits for it.
+   */
+  unlock(key: string, token: string): void {
+    const freeing: Promise<unknown> = this.call('unlock', () => this.driver.unlock!(key, token), undefined, same).finally(() => this.unlocks.delete(freeing));
+    this.unlocks.add(freeing);
+  }
+
+  /** Resolves once the locks being freed are: a lock left behind would hold other processes up until it expires. */
+  async drain(): Promise<void> {
+    await Promise.all(this.unlocks);
   }
 
   /** Writes fresh tokens; `true` once the store acknowledged them. */

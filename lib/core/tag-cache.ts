@@ -2,13 +2,14 @@ import type { Keyv } from 'keyv';
 import { unique, type CacheParts, type Outcome, type StoredEntry } from './cache-parts.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { compute, type ComputedEntry } from './computation.js';
+import { computeOnce } from './cross-process-flight.js';
 import { CacheTagsError } from './errors.js';
 import { TypedEmitter, type TagCacheEventName, type TagCacheEvents } from './events.js';
 import { Invalidator } from './invalidation.js';
 import { KeyBuilder } from './keys.js';
 import { levels } from './log.js';
 import { isHit, lookup, type Miss } from './lookup.js';
-import { assertDuration, resolveSettings, type EntryOptions, type Settings, type TagCacheOptions } from './options.js';
+import { assertDuration, resolveLock, resolveSettings, type EntryOptions, type LockSettings, type Settings, type TagCacheOptions } from './options.js';
 import { recordNotStored, recordStored } from './outcomes.js';
 import { PendingInvalidations } from './pending-invalidations.js';
 import { RememberedTags } from './remembered-tags.js';
@@ -22,7 +23,7 @@ import { TagVersions } from './tag-versions.js';
 import { traced, tracing, type GetTraceContext, type InvalidateTraceContext, type WrapTraceContext } from './tracing.js';
 import { assertTags, currentScope, describe } from './tracking-scope.js';
 
-export type { CacheTagsLogger, EntryOptions, TagCacheOptions } from './options.js';
+export type { CacheTagsLogger, EntryOptions, LockOptions, TagCacheOptions } from './options.js';
 
 /**
  * Options of {@link TagCache.stats}.
@@ -70,6 +71,7 @@ export class TagCache {
     this.keyv = opened.keyv;
     this.driver = opened.driver;
     this.ownsStore = opened.owned;
+    if (settings.lock) assertLockable(opened.driver, 'TagCache option lock');
     const keys = new KeyBuilder(settings.namespace);
     const events = new TypedEmitter();
     const counters = new CacheCounters();
@@ -166,12 +168,21 @@ export class TagCache {
       throw new CacheTagsError('E_INVALID_OPTION', `TagCache.wrap("${key}"): option resultTags must be a function of the value, got ${describe(resultTags)}`);
     }
     const ttl = options.ttl ?? this.settings.ttl;
+    const lock = options.lock === undefined ? this.settings.lock : this.lockOf(options.lock, key);
     const entryKey = this.parts.keys.entry(key);
     const entry: ComputedEntry = { declared: tags, ttl, resultTags };
-    if (traced(tracing.wrap)) return this.tracedWrap(key, entryKey, fn, entry);
-    const delivered = this.flights.run(entryKey, this.lead(key, entryKey, fn, entry, undefined), this.delivered);
+    if (traced(tracing.wrap)) return this.tracedWrap(key, entryKey, fn, entry, lock);
+    const delivered = this.flights.run(entryKey, this.lead(key, entryKey, fn, entry, lock, undefined), this.delivered);
     // An in-process hit is answered without waiting.
     return delivered instanceof Promise ? delivered : Promise.resolve(delivered);
+  }
+
+  /** The lock settings of one `wrap` call's `lock` option, over the cache's. */
+  private lockOf(option: unknown, key: string): LockSettings | undefined {
+    const where = `TagCache.wrap("${key}"): option lock`;
+    const lock = resolveLock(option, this.settings.lock, where);
+    if (lock) assertLockable(this.driver, where);
+    return lock;
   }
 
   /** The value of an outcome, its tags handed to the computation that is running. */
@@ -196,8 +207,11 @@ export class TagCache {
     return this.served(looked instanceof Promise ? await looked : looked, undefined) as T | undefined;
   }
 
-  /** What a single flight of `wrap` runs: a lookup, then the source after a miss. */
-  private lead(key: string, entryKey: string, fn: () => unknown, entry: ComputedEntry, trace: WrapTraceContext | undefined): Lead {
+  /**
+   * What a single flight of `wrap` runs: a lookup, then the source after a miss (under the
+   * cross-process lock when `lock` is set and the store answered; the in-process store needs none).
+   */
+  private lead(key: string, entryKey: string, fn: () => unknown, entry: ComputedEntry, lock: LockSettings | undefined, trace: WrapTraceContext | undefined): Lead {
     return (onSourceStart) =>
       lookup(this.parts, key, entryKey, entry.declared, true, (found) => {
         if (found && isHit(found)) {
@@ -205,19 +219,23 @@ export class TagCache {
           if (trace) trace.outcome = 'hit';
           return found;
         }
-        if (!trace) return compute(this.parts, key, entryKey, fn, entry, found, onSourceStart);
-        trace.outcome = 'miss';
-        const tags = [...entry.declared];
-        const source = traced(tracing.compute) ? () => tracing.compute.tracePromise(async () => await fn(), { namespace: this.namespace, key, tags }) : fn;
-        return compute(this.parts, key, entryKey, source, entry, found, onSourceStart);
+        let source = fn;
+        if (trace) {
+          trace.outcome = 'miss';
+          const tags = [...entry.declared];
+          if (traced(tracing.compute)) source = () => tracing.compute.tracePromise(async () => await fn(), { namespace: this.namespace, key, tags });
+        }
+        const computeWith = (miss: Miss | undefined): Promise<Outcome> => compute(this.parts, key, entryKey, source, entry, miss, onSourceStart);
+        if (!lock || !found || this.parts.gateway.local) return computeWith(found);
+        return computeOnce(this.parts, key, entryKey, entry.declared, lock, found, computeWith);
       });
   }
 
   /** {@link TagCache.wrap} published on `cache-tags:wrap` (and its source on `cache-tags:compute`). */
-  private tracedWrap(key: string, entryKey: string, fn: () => unknown, entry: ComputedEntry): Promise<unknown> {
+  private tracedWrap(key: string, entryKey: string, fn: () => unknown, entry: ComputedEntry, lock: LockSettings | undefined): Promise<unknown> {
     const context: WrapTraceContext = { namespace: this.namespace, key, tags: [...entry.declared] };
     return tracing.wrap.tracePromise(async () => {
-      return await this.flights.run(entryKey, this.lead(key, entryKey, fn, entry, context), (outcome) => {
+      return await this.flights.run(entryKey, this.lead(key, entryKey, fn, entry, lock, context), (outcome) => {
         // Neither a hit nor a miss of its own: it shared the run of a concurrent call.
         context.outcome ??= 'joined';
         return this.delivered(outcome);
@@ -331,7 +349,8 @@ export class TagCache {
   }
 
   /**
-   * Writes pending invalidations one last time, stops retrying, and disconnects the store if this
+   * Writes pending invalidations one last time, stops retrying, frees the locks of computations
+   * that ended (`lock`), and disconnects the store if this
    * cache created it (from a URL or an adapter). A Keyv instance you passed in stays yours to close.
    * A closed cache never touches the store again: calls run their source and store nothing.
    * @public
@@ -339,6 +358,7 @@ export class TagCache {
   async close(): Promise<void> {
     if (this.parts.pending.size > 0) await this.parts.pending.flush();
     this.parts.pending.stop();
+    await this.parts.gateway.drain();
     this.parts.gateway.close();
     if (!this.ownsStore) return;
     try {
@@ -357,6 +377,15 @@ export class TagCache {
 }
 
 const same = <T>(found: T): T => found;
+
+/**
+ * A lock other processes see needs a store that can take one (Redis); the in-process store needs
+ * none, its own single flight is already one computation per key.
+ */
+function assertLockable(driver: StoreDriver, where: string): void {
+  if (driver.local || driver.lock) return;
+  throw new CacheTagsError('E_INVALID_OPTION', `${where} needs a store that can take a lock across processes: a redis:// URL or { cluster }, not a Keyv instance or adapter`);
+}
 
 function entryTags(options: EntryOptions, where: string): string[] {
   if (typeof options !== 'object' || options === null) {

@@ -1,5 +1,6 @@
 import { resolveTagCache } from '../core/cache-registry.js';
 import { CacheTagsError } from '../core/errors.js';
+import { resolveLock, type LockOptions } from '../core/options.js';
 import { TagCache } from '../core/tag-cache.js';
 import { assertTags, describe } from '../core/tracking-scope.js';
 import { defaultScopeOf } from './default-scope.js';
@@ -63,6 +64,12 @@ export interface CachedOptions<A extends unknown[] = any[], This = any, R = any>
    */
   ttl?: number;
   /**
+   * The cross-process single flight of the method's entries, for expensive methods: `true`,
+   * `{ waitMs, ttlMs }` or `false` (see {@link LockOptions}). Not part of the key.
+   * @default the cache's `lock`
+   */
+  lock?: boolean | LockOptions;
+  /**
    * The cache to use: an instance, or a name given to `registerTagCache`.
    * @default the default cache
    */
@@ -84,7 +91,7 @@ export interface CachedDecorator {
   <T extends AsyncMethod>(method: T, context: ClassMethodDecoratorContext<any, T>): T | void;
 }
 
-const KNOWN_OPTIONS = new Set(['tags', 'resultTags', 'key', 'scope', 'rowVersion', 'codeVersion', 'ttl', 'cache']);
+const KNOWN_OPTIONS = new Set(['tags', 'resultTags', 'key', 'scope', 'rowVersion', 'codeVersion', 'ttl', 'lock', 'cache']);
 
 function normalize(options: unknown): CachedOptions {
   if (Array.isArray(options) || typeof options === 'function') return { tags: options as CachedOptions['tags'] };
@@ -102,7 +109,7 @@ function assertFunction(value: unknown, option: string, what: string, where: str
 }
 
 function validate(options: CachedOptions, where: string): void {
-  const { tags, resultTags, key, scope, rowVersion, codeVersion, ttl, cache } = options;
+  const { tags, resultTags, key, scope, rowVersion, codeVersion, ttl, lock, cache } = options;
   for (const name of Object.keys(options)) {
     if (KNOWN_OPTIONS.has(name)) continue;
     const hint = name === 'version' ? ' (a version from the arguments is rowVersion; the version of the code is codeVersion)' : '';
@@ -119,6 +126,7 @@ function validate(options: CachedOptions, where: string): void {
   if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0)) {
     throw new CacheTagsError('E_INVALID_OPTION', `${where}: option ttl must be a non-negative number of milliseconds, got ${describe(ttl)}`);
   }
+  resolveLock(lock, undefined, `${where}: option lock`);
   if (cache !== undefined && typeof cache !== 'string' && !(cache instanceof TagCache)) {
     throw new CacheTagsError('E_INVALID_OPTION', `${where}: option cache must be a TagCache or the name of a registered one, got ${describe(cache)}`);
   }
@@ -136,7 +144,7 @@ function declaringClassName(receiver: unknown, method: AnyFunction, name: string
 
 function wrapMethod(original: AnyFunction, member: string | symbol, options: CachedOptions, site: string | undefined): AnyFunction {
   const methodName = nameOf(member);
-  const { tags, ttl } = options;
+  const { tags, ttl, lock } = options;
   const plan: MethodKeyPlan = {
     id: methodId(site, methodName, codeVersionOf(original, [tags, options.rowVersion, ...(options.resultTags ? [options.resultTags] : [])], options.codeVersion)),
     codeVersion: options.codeVersion,
@@ -156,7 +164,7 @@ function wrapMethod(original: AnyFunction, member: string | symbol, options: Cac
     const entryTags = typeof tags === 'function' ? tags(...(args as never[])) : (tags ?? []);
     assertTags(entryTags, `${where}: tags`);
     // Awaited here: an async function that returns a promise adopts it two microtask hops later.
-    const value = await cache.wrap(cacheKey, () => original.apply(this, args), { tags: [...entryTags], ttl, resultTags: resultTagsOf(options, args, where) });
+    const value = await cache.wrap(cacheKey, () => original.apply(this, args), { tags: [...entryTags], ttl, lock, resultTags: resultTagsOf(options, args, where) });
     return value;
   };
   Object.defineProperty(cached, 'name', { value: original.name });

@@ -24,7 +24,7 @@ describe('store keys', () => {
     for (const namespace of ['ns', 'ns:e', 'ns%3A', 'n\uD800']) {
       const keys = new KeyBuilder(namespace);
       for (const name of names) {
-        for (const [kind, storeKey] of [['entry', keys.entry(name)], ['tag', keys.tag(name)]] as const) {
+        for (const [kind, storeKey] of [['entry', keys.entry(name)], ['tag', keys.tag(name)], ['lock', keys.lock(name)]] as const) {
           const what = `${JSON.stringify(namespace)} ${kind} ${JSON.stringify(name)}`;
           // What Redis keeps is the UTF-8 bytes: a lone surrogate would come back as U+FFFD.
           const stored = Buffer.from(storeKey, 'utf8').toString('utf8');

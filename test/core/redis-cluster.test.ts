@@ -135,6 +135,24 @@ describe('TagCache on a Redis Cluster', hasRedisServer(), () => {
     assert.equal(runs, 2, 'a computation no invalidation overtook was stored');
   });
 
+  it('lock: three caches (as three processes) that miss one key at once run the source once', async () => {
+    const stampede = async (lock: boolean): Promise<{ runs: number; values: string[]; led: number }> => {
+      const namespace = `cl-${namespaces++}`;
+      const trio = [0, 1, 2].map(() => new TagCache({ store: { cluster: { rootNodes: cluster.rootNodes } }, namespace, lock }));
+      caches.push(...trio);
+      let runs = 0;
+      const source = async (): Promise<string> => {
+        runs++;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return `run ${runs}`;
+      };
+      const values = await Promise.all(trio.map((cache) => cache.wrap('page', source, { tags: ['Page'] })));
+      return { runs, values, led: trio.reduce((n, cache) => n + cache.stats().lock.led, 0) };
+    };
+    assert.equal((await stampede(false)).runs, 3, 'without the lock each cache computes');
+    assert.deepEqual(await stampede(true), { runs: 1, values: ['run 1', 'run 1', 'run 1'], led: 1 });
+  });
+
   it('a master failover loses no invalidation: 0 stale reads', async () => {
     const [writer, reader] = pair();
     const [tag] = await spreadTags(writer.namespace, 1);
