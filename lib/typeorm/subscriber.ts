@@ -12,6 +12,7 @@ import {
   type SoftRemoveEvent,
   type TransactionCommitEvent,
   type TransactionRollbackEvent,
+  type TransactionStartEvent,
   type UpdateEvent,
 } from 'typeorm';
 import { addCacheTags, type TagCache } from '../core/index.js';
@@ -223,18 +224,34 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
     return this.record(event, rowTags(metadata, [...old, ...updated]), operation);
   }
 
-  afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+  afterTransactionStart(event: TransactionStartEvent): void {
+    const persist = persistContext.getStore();
+    if (persist && !persist.transaction) persist.transaction = event.queryRunner;
+  }
+
+  afterTransactionCommit(event: TransactionCommitEvent): Promise<void> | undefined {
     return this.transactionEnded(event.queryRunner, 'commit');
   }
 
-  afterTransactionRollback(event: TransactionRollbackEvent): Promise<void> {
+  afterTransactionRollback(event: TransactionRollbackEvent): Promise<void> | undefined {
     return this.transactionEnded(event.queryRunner, 'rollback');
   }
 
-  private transactionEnded(queryRunner: QueryRunner, outcome: 'commit' | 'rollback'): Promise<void> {
+  private transactionEnded(queryRunner: QueryRunner, outcome: 'commit' | 'rollback'): Promise<void> | undefined {
+    if (queryRunner.isTransactionActive) return undefined;
     // A write that failed between its before- and after-hook left its stash behind.
-    if (!queryRunner.isTransactionActive) this.stashed.delete(queryRunner);
-    return this.invalidator.transactionEnded(queryRunner, outcome);
+    this.stashed.delete(queryRunner);
+    const ended = this.invalidator.transactionEnded(queryRunner, outcome);
+    const persist = persistContext.getStore();
+    if (persist?.transaction !== queryRunner) return ended;
+    /*
+     * The end of a transaction that a save (remove, ...) opened itself: the store round trip runs
+     * while TypeORM releases the connection and unwinds, and the persist awaits it before it
+     * resolves. Marked handled here: the persist attaches its own handlers only once TypeORM is done.
+     */
+    ended.catch(() => undefined);
+    persist.ended = ended;
+    return undefined;
   }
 
   /** Raw SQL reaches no entity hook: a write statement invalidates the type-level tags of its target table. */

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { EntityMetadata } from 'typeorm';
+import type { EntityMetadata, QueryRunner } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import type { ResolvedOrmOptions } from '../orm/index.js';
 import type { TagCache } from '../core/index.js';
@@ -32,6 +32,10 @@ export interface StatementContext {
 export interface PersistContext {
   /** Rows of updates that TypeORM runs with no entity (orphaned one-to-many children, nullified). */
   detached: { metadata: EntityMetadata; rows: Row[] }[];
+  /** The transaction the persist opened itself: the first one started while it runs. */
+  transaction?: QueryRunner;
+  /** The invalidation of that transaction's end, which the persist awaits before it resolves. */
+  ended?: Promise<void>;
 }
 
 /** Marks the subscriber instances of this copy of the module. */
