@@ -54,6 +54,13 @@ function identity(event: RowEvent): string | undefined {
   return JSON.stringify([event.metadata.tableName, id]);
 }
 
+/** The old row from the event alone, when its `databaseEntity` has every column (else it must be read). */
+function completeRows(event: RowEvent): Row[] | undefined {
+  const { metadata, databaseEntity } = event;
+  if (!databaseEntity || !metadata.columns.every((c) => c.getEntityValue(databaseEntity) !== undefined)) return undefined;
+  return [entityRow(metadata, databaseEntity)];
+}
+
 /**
  * The TypeORM subscriber that invalidates, after each write, the tags of the rows it changed (old
  * and new values) and the entity's type-level tag: at once outside a transaction, once when the
@@ -147,16 +154,24 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
    * `databaseEntity` (a plain `{ id, title }` save) is completed from the database, before the write.
    */
   private async oldRows(event: RowEvent): Promise<Row[]> {
+    const complete = completeRows(event);
+    if (complete) return complete;
     const { metadata, databaseEntity } = event;
-    if (databaseEntity && metadata.columns.every((c) => c.getEntityValue(databaseEntity) !== undefined)) return [entityRow(metadata, databaseEntity)];
     const id = event.entityId ?? (databaseEntity ?? event.entity ? keyOf(metadata.primaryColumns, (databaseEntity ?? event.entity) as object) : undefined);
     if (id === undefined) return [];
     const key = typeof id === 'object' && id !== null && !Array.isArray(id) ? keyOf(metadata.primaryColumns, id) : ([] as unknown[]).concat(id);
     return rowsByKeys(dataSourceOf(event.queryRunner), event.queryRunner, metadata, metadata.primaryColumns, [key]);
   }
 
-  async beforeUpdate(event: UpdateEvent<any>): Promise<void> {
-    if (event.databaseEntity) this.stash(event, await this.oldRows(event));
+  beforeUpdate(event: UpdateEvent<any>): Promise<void> | undefined {
+    if (!event.databaseEntity) return undefined;
+    // TypeORM awaits what a hook returns: a save whose databaseEntity is complete (the usual) gets no promise.
+    const complete = completeRows(event);
+    if (complete) {
+      this.stash(event, complete);
+      return undefined;
+    }
+    return this.oldRows(event).then((rows) => this.stash(event, rows));
   }
 
   async afterUpdate(event: UpdateEvent<any>): Promise<void> {
@@ -243,7 +258,7 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
     this.stashed.delete(queryRunner);
     const ended = this.invalidator.transactionEnded(queryRunner, outcome);
     const persist = persistContext.getStore();
-    if (persist?.transaction !== queryRunner) return ended;
+    if (!ended || persist?.transaction !== queryRunner) return ended;
     /*
      * The end of a transaction that a save (remove, ...) opened itself: the store round trip runs
      * while TypeORM releases the connection and unwinds, and the persist awaits it before it
@@ -255,13 +270,14 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
   }
 
   /** Raw SQL reaches no entity hook: a write statement invalidates the type-level tags of its target table. */
-  async afterQuery(event: AfterQueryEvent): Promise<void> {
-    if (!event.success || statementContext.getStore() || isOrmStatement(event.query)) return;
+  afterQuery(event: AfterQueryEvent): Promise<void> | undefined {
+    // Runs after every statement, and TypeORM awaits what it returns: no promise unless there is a write to record.
+    if (!event.success || statementContext.getStore() || isOrmStatement(event.query)) return undefined;
     const target = writeTargetTable(event.query);
-    if (!target) return;
+    if (!target) return undefined;
     const written = dataSourceOf(event.queryRunner).entityMetadatas.filter((m) => isWrittenTable(target, m.tableName, m.schema));
     const tags = [...new Set(written.flatMap(unknownRowTags))];
-    if (tags.length) await this.invalidator.record(event.queryRunner, tags, { orm: 'typeorm', operation: 'raw-sql', entity: target.table });
+    return tags.length ? this.invalidator.record(event.queryRunner, tags, { orm: 'typeorm', operation: 'raw-sql', entity: target.table }) : undefined;
   }
 
   /**

@@ -97,5 +97,5 @@ export async function asOrmStatement<T>(sql: string, statement: () => Promise<T>
 /** Whether `sql` is the text of an ORM statement running now. */
 export function isOrmStatement(sql: string): boolean {
   // TypeORM 0.3 adds MariaDB's RETURNING clause while it executes, after the SQL was marked.
-  return inFlight.has(sql) || inFlight.has(sql.replace(/\s+RETURNING\s[\s\S]*$/i, ''));
+  return inFlight.size > 0 && (inFlight.has(sql) || inFlight.has(sql.replace(/\s+RETURNING\s[\s\S]*$/i, '')));
 }
