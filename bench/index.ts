@@ -8,6 +8,7 @@ import { benchCluster } from './cluster.js';
 import { benchCore } from './core.js';
 import { benchKeys } from './keys.js';
 import { benchLock } from './lock.js';
+import { benchMikroOrm } from './mikro-orm.js';
 import { benchMikroQueryCache } from './mikro-query-cache.js';
 import { benchTracking } from './tracking.js';
 import { benchQueryCache } from './query-cache.js';
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   await benchKeys({ warmupOps: 2000, rounds: 30, opsPerRound: ops(250) });
   await benchLock({ warmupOps: 200, rounds: 20, opsPerRound: ops(50) });
   await benchTypeorm({ warmupOps: 50, rounds: 10, opsPerRound: ops(30) });
+  await benchMikroOrm({ warmupOps: 50, rounds: 10, opsPerRound: ops(30) });
   await benchTracking({ warmupOps: 30, rounds: 10, opsPerRound: ops(20) });
   await benchQueryCache({ warmupOps: 50, rounds: 10, opsPerRound: ops(30) }, ops(2000));
   await benchMikroQueryCache({ warmupOps: 50, rounds: 10, opsPerRound: ops(30) }, ops(2000));

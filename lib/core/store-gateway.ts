@@ -12,6 +12,7 @@ export interface CallOptions {
 }
 
 const same = <T>(value: T): T => value;
+const acknowledged = (answer: unknown): boolean => answer !== false;
 
 /**
  * Every store call of a cache goes through here: bounded by a timeout, skipped while the circuit is
@@ -107,8 +108,8 @@ export class StoreGateway {
   }
 
   /** Writes fresh tokens; `true` once the store acknowledged them. */
-  async invalidate(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined, options: CallOptions = {}): Promise<boolean> {
-    return (await this.call('invalidate', () => this.driver.invalidate(sequenceKey, tagKeys, ttl), false, same, options)) !== false;
+  invalidate(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined, options: CallOptions = {}): Promise<boolean> {
+    return this.call('invalidate', () => this.driver.invalidate(sequenceKey, tagKeys, ttl), false, acknowledged, options);
   }
 
   /** What `then` makes of the store's answer, or of `unanswered` when it gave none. */

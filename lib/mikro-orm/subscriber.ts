@@ -149,12 +149,12 @@ export class CacheTagsSubscriber implements EventSubscriber {
     if (parent && transaction) this.recorder.savepointStarted(transaction, parent);
   }
 
-  async afterTransactionCommit({ transaction }: TransactionEventArgs): Promise<void> {
-    await this.recorder.transactionEnded(transaction, 'commit');
+  afterTransactionCommit({ transaction }: TransactionEventArgs): Promise<void> | undefined {
+    return this.recorder.transactionEnded(transaction, 'commit');
   }
 
-  async afterTransactionRollback({ transaction }: TransactionEventArgs): Promise<void> {
-    await this.recorder.transactionEnded(transaction, 'rollback');
+  afterTransactionRollback({ transaction }: TransactionEventArgs): Promise<void> | undefined {
+    return this.recorder.transactionEnded(transaction, 'rollback');
   }
 }
 

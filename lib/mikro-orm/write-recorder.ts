@@ -52,8 +52,8 @@ export class WriteRecorder extends WriteInvalidator<object, MikroOrmWriteSource>
    * Bumps what the transaction buffered when a root transaction commits or rolls back. The end of a
    * savepoint (MikroORM 7 reports those too) ends nothing: its writes wait for the root's end.
    */
-  async transactionEnded(trx: object | undefined, operation: 'commit' | 'rollback'): Promise<void> {
-    if (!trx || this.parentOf(trx)) return;
-    await this.end(trx, () => ({ orm: 'mikro-orm', operation }) satisfies MikroOrmWriteSource);
+  transactionEnded(trx: object | undefined, operation: 'commit' | 'rollback'): Promise<void> | undefined {
+    if (!trx || this.parentOf(trx)) return undefined;
+    return this.end(trx, () => ({ orm: 'mikro-orm', operation }) satisfies MikroOrmWriteSource);
   }
 }

@@ -55,13 +55,14 @@ export class WriteInvalidator<Transaction extends object, Source extends WriteFa
    * Invalidates once what `transaction` buffered; `source` describes the end from its writes, and
    * carries the tag-function failures of all of them.
    */
-  async end(transaction: Transaction, source: (writes: Source[]) => object): Promise<void> {
+  end(transaction: Transaction, source: (writes: Source[]) => object): Promise<void> | undefined {
     const buffer = this.buffers.get(transaction);
     this.buffers.delete(transaction);
-    if (!buffer || buffer.tags.size === 0) return;
+    // Nothing buffered, no promise: the ORM awaits what its transaction hooks return.
+    if (!buffer || buffer.tags.size === 0) return undefined;
     const failures = buffer.writes.flatMap((write) => write.tagFunctionFailures ?? []);
     const end = failures.length > 0 ? { ...source(buffer.writes), tagFunctionFailures: failures } : source(buffer.writes);
-    await this.resolveCache().invalidateTags([...buffer.tags], end);
+    return this.resolveCache().invalidateTags([...buffer.tags], end);
   }
 
   private reportFailures(source: Source, failures: readonly TagFunctionFailure[]): Source {

@@ -24,8 +24,8 @@ export class Invalidator extends WriteInvalidator<QueryRunner, TypeOrmWriteSourc
   }
 
   /** Called by every transaction end; only the outermost one (no savepoint left) flushes. */
-  async transactionEnded(queryRunner: QueryRunner, outcome: 'commit' | 'rollback'): Promise<void> {
-    if (queryRunner.isTransactionActive) return;
-    await this.end(queryRunner, (writes) => ({ orm: 'typeorm', operation: outcome, writes }) satisfies TypeOrmWriteSource);
+  transactionEnded(queryRunner: QueryRunner, outcome: 'commit' | 'rollback'): Promise<void> | undefined {
+    if (queryRunner.isTransactionActive) return undefined;
+    return this.end(queryRunner, (writes) => ({ orm: 'typeorm', operation: outcome, writes }) satisfies TypeOrmWriteSource);
   }
 }

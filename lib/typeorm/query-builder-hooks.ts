@@ -3,7 +3,7 @@ import { SoftDeleteQueryBuilder } from 'typeorm/query-builder/SoftDeleteQueryBui
 import { collectTagFailures, type ResolvedOrmOptions } from '../orm/index.js';
 import { bulkCascadeTags, cascadeTags, unknownRowTags } from './entity-tags.js';
 import { keyOf, rowsByKeys, selectRows, type Row } from './rows.js';
-import { SUBSCRIBER_BRAND, asOrmStatement, losesQueryContext, persistContext, statementContext, type BrandedSubscriber, type StatementWrite } from './write-context.js';
+import { SUBSCRIBER_BRAND, asOrmStatement, losesQueryContext, persistContext, statementContext, type BrandedSubscriber, type PersistContext, type StatementWrite } from './write-context.js';
 
 /*
  * TypeORM hands bulk-write hooks no WHERE and no ids, so the write query builders' `execute` is
@@ -126,7 +126,18 @@ function wrapPersist(proto: Record<string, unknown>, method: string): void {
   proto[method] = function persist(this: EntityManager, ...args: unknown[]) {
     const dataSource = (this as { dataSource?: DataSource }).dataSource ?? this.connection;
     if (!brandedSubscriber(dataSource)) return original.apply(this, args);
-    return collectTagFailures(() => persistContext.run({ detached: [] }, () => original.apply(this, args)));
+    const persist: PersistContext = { detached: [] };
+    return collectTagFailures(() => persistContext.run(persist, () => original.apply(this, args))).then(
+      (result) => (persist.ended ? persist.ended.then(() => result) : result),
+      (error: unknown) => {
+        if (!persist.ended) throw error;
+        // The write's own failure is what the caller hears of, as when the end's invalidation was awaited inside TypeORM.
+        const rethrow = (): never => {
+          throw error;
+        };
+        return persist.ended.then(rethrow, rethrow);
+      },
+    );
   };
 }
 

@@ -12,6 +12,7 @@ import {
   type SoftRemoveEvent,
   type TransactionCommitEvent,
   type TransactionRollbackEvent,
+  type TransactionStartEvent,
   type UpdateEvent,
 } from 'typeorm';
 import { addCacheTags, type TagCache } from '../core/index.js';
@@ -51,6 +52,13 @@ function identity(event: RowEvent): string | undefined {
   const id = event.entityId ?? (source ? keyOf(event.metadata.primaryColumns, source) : undefined);
   if (id === undefined || (Array.isArray(id) && id.some((part) => part === undefined))) return undefined;
   return JSON.stringify([event.metadata.tableName, id]);
+}
+
+/** The old row from the event alone, when its `databaseEntity` has every column (else it must be read). */
+function completeRows(event: RowEvent): Row[] | undefined {
+  const { metadata, databaseEntity } = event;
+  if (!databaseEntity || !metadata.columns.every((c) => c.getEntityValue(databaseEntity) !== undefined)) return undefined;
+  return [entityRow(metadata, databaseEntity)];
 }
 
 /**
@@ -146,16 +154,24 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
    * `databaseEntity` (a plain `{ id, title }` save) is completed from the database, before the write.
    */
   private async oldRows(event: RowEvent): Promise<Row[]> {
+    const complete = completeRows(event);
+    if (complete) return complete;
     const { metadata, databaseEntity } = event;
-    if (databaseEntity && metadata.columns.every((c) => c.getEntityValue(databaseEntity) !== undefined)) return [entityRow(metadata, databaseEntity)];
     const id = event.entityId ?? (databaseEntity ?? event.entity ? keyOf(metadata.primaryColumns, (databaseEntity ?? event.entity) as object) : undefined);
     if (id === undefined) return [];
     const key = typeof id === 'object' && id !== null && !Array.isArray(id) ? keyOf(metadata.primaryColumns, id) : ([] as unknown[]).concat(id);
     return rowsByKeys(dataSourceOf(event.queryRunner), event.queryRunner, metadata, metadata.primaryColumns, [key]);
   }
 
-  async beforeUpdate(event: UpdateEvent<any>): Promise<void> {
-    if (event.databaseEntity) this.stash(event, await this.oldRows(event));
+  beforeUpdate(event: UpdateEvent<any>): Promise<void> | undefined {
+    if (!event.databaseEntity) return undefined;
+    // TypeORM awaits what a hook returns: a save whose databaseEntity is complete (the usual) gets no promise.
+    const complete = completeRows(event);
+    if (complete) {
+      this.stash(event, complete);
+      return undefined;
+    }
+    return this.oldRows(event).then((rows) => this.stash(event, rows));
   }
 
   async afterUpdate(event: UpdateEvent<any>): Promise<void> {
@@ -223,28 +239,45 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
     return this.record(event, rowTags(metadata, [...old, ...updated]), operation);
   }
 
-  afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+  afterTransactionStart(event: TransactionStartEvent): void {
+    const persist = persistContext.getStore();
+    if (persist && !persist.transaction) persist.transaction = event.queryRunner;
+  }
+
+  afterTransactionCommit(event: TransactionCommitEvent): Promise<void> | undefined {
     return this.transactionEnded(event.queryRunner, 'commit');
   }
 
-  afterTransactionRollback(event: TransactionRollbackEvent): Promise<void> {
+  afterTransactionRollback(event: TransactionRollbackEvent): Promise<void> | undefined {
     return this.transactionEnded(event.queryRunner, 'rollback');
   }
 
-  private transactionEnded(queryRunner: QueryRunner, outcome: 'commit' | 'rollback'): Promise<void> {
+  private transactionEnded(queryRunner: QueryRunner, outcome: 'commit' | 'rollback'): Promise<void> | undefined {
+    if (queryRunner.isTransactionActive) return undefined;
     // A write that failed between its before- and after-hook left its stash behind.
-    if (!queryRunner.isTransactionActive) this.stashed.delete(queryRunner);
-    return this.invalidator.transactionEnded(queryRunner, outcome);
+    this.stashed.delete(queryRunner);
+    const ended = this.invalidator.transactionEnded(queryRunner, outcome);
+    const persist = persistContext.getStore();
+    if (!ended || persist?.transaction !== queryRunner) return ended;
+    /*
+     * The end of a transaction that a save (remove, ...) opened itself: the store round trip runs
+     * while TypeORM releases the connection and unwinds, and the persist awaits it before it
+     * resolves. Marked handled here: the persist attaches its own handlers only once TypeORM is done.
+     */
+    ended.catch(() => undefined);
+    persist.ended = ended;
+    return undefined;
   }
 
   /** Raw SQL reaches no entity hook: a write statement invalidates the type-level tags of its target table. */
-  async afterQuery(event: AfterQueryEvent): Promise<void> {
-    if (!event.success || statementContext.getStore() || isOrmStatement(event.query)) return;
+  afterQuery(event: AfterQueryEvent): Promise<void> | undefined {
+    // Runs after every statement, and TypeORM awaits what it returns: no promise unless there is a write to record.
+    if (!event.success || statementContext.getStore() || isOrmStatement(event.query)) return undefined;
     const target = writeTargetTable(event.query);
-    if (!target) return;
+    if (!target) return undefined;
     const written = dataSourceOf(event.queryRunner).entityMetadatas.filter((m) => isWrittenTable(target, m.tableName, m.schema));
     const tags = [...new Set(written.flatMap(unknownRowTags))];
-    if (tags.length) await this.invalidator.record(event.queryRunner, tags, { orm: 'typeorm', operation: 'raw-sql', entity: target.table });
+    return tags.length ? this.invalidator.record(event.queryRunner, tags, { orm: 'typeorm', operation: 'raw-sql', entity: target.table }) : undefined;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { EntityMetadata } from 'typeorm';
+import type { EntityMetadata, QueryRunner } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import type { ResolvedOrmOptions } from '../orm/index.js';
 import type { TagCache } from '../core/index.js';
@@ -32,6 +32,10 @@ export interface StatementContext {
 export interface PersistContext {
   /** Rows of updates that TypeORM runs with no entity (orphaned one-to-many children, nullified). */
   detached: { metadata: EntityMetadata; rows: Row[] }[];
+  /** The transaction the persist opened itself: the first one started while it runs. */
+  transaction?: QueryRunner;
+  /** The invalidation of that transaction's end, which the persist awaits before it resolves. */
+  ended?: Promise<void>;
 }
 
 /** Marks the subscriber instances of this copy of the module. */
@@ -93,5 +97,5 @@ export async function asOrmStatement<T>(sql: string, statement: () => Promise<T>
 /** Whether `sql` is the text of an ORM statement running now. */
 export function isOrmStatement(sql: string): boolean {
   // TypeORM 0.3 adds MariaDB's RETURNING clause while it executes, after the SQL was marked.
-  return inFlight.has(sql) || inFlight.has(sql.replace(/\s+RETURNING\s[\s\S]*$/i, ''));
+  return inFlight.size > 0 && (inFlight.has(sql) || inFlight.has(sql.replace(/\s+RETURNING\s[\s\S]*$/i, '')));
 }
