@@ -87,6 +87,13 @@ export function decodeRow(row: unknown, now: number): unknown {
   return typeof expires === 'number' && now > expires ? undefined : value;
 }
 
+/** Decodes the rows of one read in place (the client's fresh array): see {@link decodeRow}. */
+export function decodeRows(rows: unknown[]): unknown[] {
+  const now = Date.now();
+  for (let i = 0; i < rows.length; i++) rows[i] = decodeRow(rows[i], now);
+  return rows;
+}
+
 /** A row as Keyv writes it, so that reads through the Keyv instance keep working. */
 export function encodeRow(value: unknown, ttl: number | undefined, now: number): string {
   return JSON.stringify(ttl === undefined ? { value } : { value, expires: now + ttl });

@@ -66,11 +66,12 @@ export class TagCache {
     const settings = resolveSettings(options);
     this.settings = settings;
     this.namespace = settings.namespace;
-    const opened = openStore(options.store, { timeoutMs: settings.timeoutMs, maxEntries: settings.maxEntries, maxTagVersions: settings.maxTagVersions });
+    const keys = new KeyBuilder(settings.namespace);
+    const nearCache = settings.nearCache && { settings: settings.nearCache, channel: keys.channel };
+    const opened = openStore(options.store, { timeoutMs: settings.timeoutMs, maxEntries: settings.maxEntries, maxTagVersions: settings.maxTagVersions, nearCache });
     this.keyv = opened.keyv;
     this.driver = opened.driver;
     this.ownsStore = opened.owned;
-    const keys = new KeyBuilder(settings.namespace);
     const events = new TypedEmitter();
     const counters = new CacheCounters();
     const log = levels(options.logger);
@@ -94,6 +95,7 @@ export class TagCache {
       keys,
       gateway,
       versions,
+      near: opened.near,
       events,
       pending,
       remembered: new RememberedTags(settings.rememberedKeys),
