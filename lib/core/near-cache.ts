@@ -92,14 +92,20 @@ export class NearCache {
     }
   }
 
-  /** An invalidation published on the channel: `token` is the new version of every tag key; `''`: forget them. */
-  applied(token: string, tagKeys: readonly string[]): void {
+  /**
+   * A message of the channel: an invalidation (`token` is the new version of every tag key), or,
+   * without a token, keys to forget (entries written or deleted by `set`/`delete`, versions deleted
+   * when Redis was out of memory).
+   */
+  applied(token: string, keys: readonly string[]): void {
     if (token === '') {
-      this.forgetTags(tagKeys);
+      const entries = keys.filter((key) => key.charCodeAt(0) !== OPEN_BRACE);
+      if (entries.length > 0) this.dropEntries(entries);
+      if (entries.length < keys.length) this.forgetTags(keys.filter((key) => key.charCodeAt(0) === OPEN_BRACE));
       return;
     }
     const stamp = stampOf(token);
-    for (const key of tagKeys) {
+    for (const key of keys) {
       const held = this.tokens.get(key);
       if (held === undefined || stampOf(held) <= stamp) this.tokens.set(key, token);
     }

@@ -27,17 +27,17 @@ export class NearCachedDriver implements StoreDriver {
     });
   }
 
-  async write(writes: readonly StoreWrite[]): Promise<void> {
+  async write(writes: readonly StoreWrite[], channel?: string): Promise<void> {
     try {
-      await this.redis.write(writes);
+      await this.redis.write(writes, channel);
     } finally {
       this.near.dropEntries(writes.map((write) => write.key));
     }
   }
 
-  async remove(keys: readonly string[]): Promise<void> {
+  async remove(keys: readonly string[], channel?: string): Promise<void> {
     try {
-      await this.redis.remove(keys);
+      await this.redis.remove(keys, channel);
     } finally {
       this.near.dropEntries(keys);
     }

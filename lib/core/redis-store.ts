@@ -126,13 +126,22 @@ export class RedisDriver implements StoreDriver {
     return this.client.sendCommand(['MGET', ...keys]) as Promise<unknown[]>;
   }
 
-  async write(writes: readonly StoreWrite[]): Promise<void> {
+  // The publish is sent after the writes on the same connection, so Redis runs it after them: a near cache that drops the keys cannot read them back old.
+  async write(writes: readonly StoreWrite[], channel?: string): Promise<void> {
     const now = Date.now();
-    await Promise.all(writes.map(({ key, value, ttl }) => this.client.set(key, encodeRow(value, ttl, now), ttl === undefined ? undefined : { PX: ttl })));
+    const sent = writes.map(({ key, value, ttl }) => this.client.set(key, encodeRow(value, ttl, now), ttl === undefined ? undefined : { PX: ttl }));
+    if (channel !== undefined) sent.push(this.forget(channel, writes.map((write) => write.key)));
+    await Promise.all(sent);
   }
 
-  async remove(keys: readonly string[]): Promise<void> {
-    if (keys.length > 0) await this.client.del(keys as string[]);
+  async remove(keys: readonly string[], channel?: string): Promise<void> {
+    if (keys.length === 0) return;
+    await Promise.all(channel === undefined ? [this.client.del(keys as string[])] : [this.client.del(keys as string[]), this.forget(channel, keys)]);
+  }
+
+  /** Publishes a message without a token: near caches drop what they hold of `keys`. */
+  private forget(channel: string, keys: readonly string[]): Promise<unknown> {
+    return this.client.sendCommand(['PUBLISH', channel, JSON.stringify(['', ...keys])]);
   }
 
   async invalidate(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<void> {
@@ -147,7 +156,7 @@ export class RedisDriver implements StoreDriver {
        * has read. The message without a token tells near caches to forget the tags.
        */
       if (!/^OOM\b/.test((error as Error)?.message ?? '')) throw error;
-      await Promise.all([this.client.del([sequenceKey, ...tagKeys]), this.client.sendCommand(['PUBLISH', channel, JSON.stringify(['', ...tagKeys])])]);
+      await this.remove([sequenceKey, ...tagKeys], channel);
     }
   }
 

@@ -267,7 +267,8 @@ export class TagCache {
       return false;
     }
     const entry: StoredEntry = { v: data, t: Object.fromEntries(versions), a: Date.now() };
-    const ok = await this.parts.gateway.write([{ key: this.parts.keys.entry(key), value: entry, ttl: ttl || undefined }]);
+    // Announced, unlike a computation's write: the entry it replaces may still be valid, and held by near caches.
+    const ok = await this.parts.gateway.write([{ key: this.parts.keys.entry(key), value: entry, ttl: ttl || undefined }], this.parts.keys.channel);
     if (ok) {
       this.parts.remembered.forget(key);
       recordStored(this.parts, key, tags, ttl || undefined);
@@ -282,7 +283,7 @@ export class TagCache {
   async delete(key: string): Promise<boolean> {
     assertKey(key, 'delete');
     this.parts.remembered.forget(key);
-    return this.parts.gateway.remove([this.parts.keys.entry(key)]);
+    return this.parts.gateway.remove([this.parts.keys.entry(key)], this.parts.keys.channel);
   }
 
   /**

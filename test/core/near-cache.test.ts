@@ -103,6 +103,26 @@ describe('Near cache on Redis', needs('redis'), () => {
     }
   });
 
+  it('set and delete in another cache reach the near cache: the entry it held is dropped, although its tags did not change', async () => {
+    const ns = namespace();
+    const reader = new TagCache({ store: REDIS_URL, namespace: ns, nearCache: { maxLagMs: 200 } });
+    const writer = new TagCache({ store: REDIS_URL, namespace: ns });
+    try {
+      await writer.set('k', 1, { tags: ['T'] });
+      await eventually(async () => {
+        await reader.get('k');
+        return reader.stats().nearHits > 0;
+      }, 'the near cache serves');
+      await writer.set('k', 2, { tags: ['T'] });
+      await eventually(async () => (await reader.get('k')) === 2, 'the reader gets the value set');
+      await writer.delete('k');
+      await eventually(async () => (await reader.get('k')) === undefined, 'the reader misses the deleted entry');
+    } finally {
+      await reader.close();
+      await writer.close();
+    }
+  });
+
   it('in other processes: no read that starts more than maxLagMs after a write returned gets the older value', async () => {
     const result = await runNearCacheReaders({ url: REDIS_URL, namespace: namespace(), readers: 2, runMs: 1500, maxLagMs: MAX_LAG_MS });
     assert.ok(result.nearHits > result.reads / 4, `near hits ${result.nearHits} of ${result.reads} reads`);
