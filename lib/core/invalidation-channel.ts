@@ -89,8 +89,8 @@ export class InvalidationChannel {
       parsed = undefined;
     }
     if (Array.isArray(parsed) && parsed.every((part) => typeof part === 'string')) {
-      const [token, ...tagKeys] = parsed as string[];
-      this.near.applied(token, tagKeys);
+      const [token, ...keys] = parsed;
+      this.near.applied(token, keys);
     } else {
       // Not what the invalidation script publishes: what it stands for is unknown, so nothing held is trusted.
       this.epoch++;
