@@ -1,13 +1,14 @@
 /*
  * Near-cache benchmark: a near-cache hit next to a `Map.get` + `JSON.parse` of the same payload and
- * to a Redis hit without the near cache, in the same run; an invalidation with the publish it now
- * makes; and the staleness window measured across processes (test/support/near-cache-staleness.ts)
+ * to a Redis hit without the near cache, in the same run, with BentoCache (L1 memory + L2 Redis + bus)
+ * as the peer; an invalidation with the publish it now makes, next to BentoCache's `deleteByTag`; and the staleness window measured across processes (test/support/near-cache-staleness.ts)
  * under load and with readers whose event loops stall.
  */
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { TagCache } from '../lib/index.js';
 import { compare, type Schedule, type Stats, type Variant } from './support/measure.js';
+import { createBentoCache } from './support/bentocache.js';
 import { makeProduct } from './support/payload.js';
 import { deleteNamespace } from './support/redis-keys.js';
 import { markdownTable, printSection, statsTable } from './support/report.js';
@@ -22,6 +23,7 @@ const tags = ['Product_1', 'Catalog'];
 async function hits(namespace: string, schedule: Schedule): Promise<Stats[]> {
   const near = new TagCache({ store: REDIS_URL, namespace, nearCache: { maxLagMs: MAX_LAG_MS } });
   const redis = new TagCache({ store: REDIS_URL, namespace });
+  const bento = await createBentoCache(REDIS_URL, `${namespace}-bento`);
   const client = createClient({ url: REDIS_URL });
   await client.connect();
   const text = JSON.stringify(makeProduct(1));
@@ -30,6 +32,8 @@ async function hits(namespace: string, schedule: Schedule): Promise<Stats[]> {
   try {
     const read = (cache: TagCache) => () => cache.wrap('product:1', () => makeProduct(1), { tags });
     await read(redis)();
+    const bentoRead = () => bento.getOrSet({ key: 'product:1', factory: () => makeProduct(1), tags });
+    await bentoRead();
     while (near.stats().nearHits === 0) await read(near)();
     const before = near.stats();
     const variants: Variant[] = [
@@ -37,6 +41,7 @@ async function hits(namespace: string, schedule: Schedule): Promise<Stats[]> {
       { name: 'TagCache.wrap near-cache hit, 2 tags', run: read(near) },
       { name: 'TagCache.wrap Redis hit, 2 tags (no near cache)', run: read(redis) },
       { name: 'raw GET + JSON.parse', run: async () => JSON.parse((await client.get(`${namespace}:raw`))!) },
+      { name: 'BentoCache getOrSet L1 hit, 2 tags (L1 memory + L2 Redis + bus)', run: bentoRead },
     ];
     const stats = await compare(variants, schedule);
     const after = near.stats();
@@ -47,17 +52,19 @@ async function hits(namespace: string, schedule: Schedule): Promise<Stats[]> {
     const nearHit = stats[1];
     const ratio = (s: Stats, base: Stats): string => `mean ${(s.meanUs / base.meanUs).toFixed(2)}x, p50 ${(s.p50Us / base.p50Us).toFixed(2)}x`;
     const met = nearHit.meanUs / stats[0].meanUs <= TARGET_RATIO && nearHit.p50Us / stats[0].p50Us <= TARGET_RATIO;
-    console.log(`\nTarget: a near-cache hit at most ${TARGET_RATIO}x a Map.get + JSON.parse. ${ratio(nearHit, stats[0])}: ${met ? 'met' : 'NOT met'}. Against a Redis hit: ${ratio(nearHit, stats[2])}.`);
+    console.log(`\nTarget: a near-cache hit at most ${TARGET_RATIO}x a Map.get + JSON.parse. ${ratio(nearHit, stats[0])}: ${met ? 'met' : 'NOT met'}. Against a Redis hit: ${ratio(nearHit, stats[2])}. Against a BentoCache L1 hit: ${ratio(nearHit, stats[4])}.`);
     return stats;
   } finally {
     await client.close();
     await near.close();
     await redis.close();
+    await bento.disconnect();
   }
 }
 
 async function invalidations(namespace: string, schedule: Schedule): Promise<void> {
   const cache = new TagCache({ store: REDIS_URL, namespace, nearCache: { maxLagMs: MAX_LAG_MS } });
+  const bento = await createBentoCache(REDIS_URL, `${namespace}-bento`);
   const client = createClient({ url: REDIS_URL });
   await client.connect();
   try {
@@ -65,11 +72,14 @@ async function invalidations(namespace: string, schedule: Schedule): Promise<voi
       { name: 'raw SET', run: () => client.set(`${namespace}:raw-token`, randomUUID()) },
       { name: 'invalidateTags, 1 tag (script with its PUBLISH)', run: () => cache.invalidateTags(['Inv_A']) },
       { name: 'invalidateTags, 2 tags', run: () => cache.invalidateTags(['Inv_A', 'Inv_B']) },
+      { name: 'BentoCache deleteByTag, 1 tag', run: () => bento.deleteByTag({ tags: ['Inv_A'] }) },
+      { name: 'BentoCache deleteByTag, 2 tags', run: () => bento.deleteByTag({ tags: ['Inv_A', 'Inv_B'] }) },
     ], schedule);
-    printSection('Near cache: invalidation, one at a time (one subscriber: this cache)', statsTable(stats, stats[0]));
+    printSection('Near cache: invalidation, one at a time (one subscriber each: this cache, this BentoCache)', statsTable(stats, stats[0]));
   } finally {
     await client.close();
     await cache.close();
+    await bento.disconnect();
   }
 }
 
