@@ -148,7 +148,7 @@ describe('Near cache under faults, on a Redis of its own', needs('redis'), () =>
     assert.ok(result.nearHits > 0, 'the near cache served before and after the blocks');
   });
 
-  it('subscriber connections killed, the server frozen: no read beyond the bound, and the near cache serves again after', async () => {
+  it('subscriber connections killed, the server frozen, writes paused: no read beyond the bound, and the near cache serves again after', async () => {
     const kills = async (): Promise<void> => {
       await delay(300);
       await redis.command('CLIENT', 'KILL', 'TYPE', 'pubsub');
@@ -157,15 +157,40 @@ describe('Near cache under faults, on a Redis of its own', needs('redis'), () =>
       await delay(200);
       redis.resume();
       await delay(200);
+      await redis.command('CLIENT', 'PAUSE', '200', 'WRITE'); // confirmations are writes: they wait too
+      await delay(400);
       await redis.command('CLIENT', 'KILL', 'TYPE', 'pubsub');
       lastFault = Date.now();
     };
     let lastFault = Infinity;
-    const result = await runNearCacheReaders({ url: redis.url, namespace: namespace(), readers: 2, runMs: 1800, maxLagMs: MAX_LAG_MS, during: kills });
+    const result = await runNearCacheReaders({ url: redis.url, namespace: namespace(), readers: 2, runMs: 2400, maxLagMs: MAX_LAG_MS, during: kills });
     assert.equal(result.beyondBound, 0, JSON.stringify({ ...result, perReader: undefined }));
     for (const reads of result.perReader) {
       const late = reads.filter(([start, , near]) => near === 1 && start > lastFault);
       assert.ok(late.length > 0, 'the near cache serves again once the channel is back');
+    }
+  });
+
+  it('an invalidation published while the subscriber reconnects is lost to it: what it held is dropped, not served', async () => {
+    const ns = namespace();
+    const reader = new TagCache({ store: redis.url, namespace: ns, nearCache: { maxLagMs: MAX_LAG_MS } });
+    const writer = new TagCache({ store: redis.url, namespace: ns });
+    try {
+      let version = 0;
+      const read = () => reader.wrap('k', () => version, { tags: ['T'] });
+      await untilNearHit(reader, read);
+      await redis.command('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      version++;
+      await writer.invalidateTags(['T']); // lands before the reader resubscribes (its first reconnection waits 50 ms)
+      await delay(MAX_LAG_MS); // the bound: from here on, nothing older may be served
+      const before = reader.stats().nearHits;
+      await eventually(async () => {
+        assert.equal(await read(), version);
+        return reader.stats().nearHits > before;
+      }, 'the near cache serves again');
+    } finally {
+      await reader.close();
+      await writer.close();
     }
   });
 
