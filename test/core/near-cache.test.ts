@@ -163,7 +163,7 @@ describe('Near cache under faults, on a Redis of its own', needs('redis'), () =>
       lastFault = Date.now();
     };
     let lastFault = Infinity;
-    const result = await runNearCacheReaders({ url: redis.url, namespace: namespace(), readers: 2, runMs: 2400, maxLagMs: MAX_LAG_MS, during: kills });
+    const result = await runNearCacheReaders({ url: redis.url, namespace: namespace(), readers: 2, runMs: 3500, maxLagMs: MAX_LAG_MS, during: kills });
     assert.equal(result.beyondBound, 0, JSON.stringify({ ...result, perReader: undefined }));
     for (const reads of result.perReader) {
       const late = reads.filter(([start, , near]) => near === 1 && start > lastFault);
