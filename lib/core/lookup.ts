@@ -19,9 +19,10 @@ const hasOwn = (object: object, key: string): boolean => Object.prototype.hasOwn
 /**
  * One round trip for the entry, the versions of its declared and remembered tags and (on an
  * ordered store) the invalidation sequence; what it found is handed to `then` as the store answers
- * (no step of its own in between). A hit the near cache holds needs no round trip at all. On an in-process store a hit is handed on at once, so that it
- * costs no promise at all, and anything else a tick later, as a remote store would: whoever waits on
- * the lookup (a single flight) is then in place before a computation starts.
+ * (no step of its own in between). A hit the near cache holds needs no round trip at all. On an
+ * in-process store a hit is handed on at once, so that it costs no promise at all, and anything else
+ * a tick later, as a remote store would: whoever waits on the lookup (a single flight) is then in
+ * place before a computation starts.
  */
 export function lookup<T>(parts: CacheParts, key: string, entryKey: string, declared: readonly string[], then: (found: Found) => T | Promise<T>): T | Promise<T> {
   const { keys, gateway } = parts;

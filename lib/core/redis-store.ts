@@ -126,7 +126,8 @@ export class RedisDriver implements StoreDriver {
     return this.client.sendCommand(['MGET', ...keys]) as Promise<unknown[]>;
   }
 
-  // The publish is sent after the writes on the same connection, so Redis runs it after them: a near cache that drops the keys cannot read them back old.
+  // The publish goes after the writes on the same connection, so Redis runs it after them: a near
+  // cache that drops the keys on it cannot read them back old.
   async write(writes: readonly StoreWrite[], channel?: string): Promise<void> {
     const now = Date.now();
     const sent = writes.map(({ key, value, ttl }) => this.client.set(key, encodeRow(value, ttl, now), ttl === undefined ? undefined : { PX: ttl }));
