@@ -41,12 +41,11 @@ export class InvalidationChannel {
     private readonly channel: string,
     private readonly near: NearCache,
     maxLagMs: number,
+    /** Told when the near cache starts serving (`true`) and when it loses the channel (`false`). */
+    private readonly onChange: (inStep: boolean) => void,
   ) {
     this.confirmations = `${channel}:c:${randomPart()}`;
-    const down = (): void => {
-      this.epoch++;
-      near.lost();
-    };
+    const down = (): void => this.lose();
     subscriber.on('error', down);
     subscriber.on('end', down);
     subscriber.on('reconnecting', down);
@@ -59,7 +58,7 @@ export class InvalidationChannel {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    this.near.lost();
+    this.near.lost(); // closing is no outage: not told
     if (this.subscriber.isReady) await this.subscriber.close().catch(ignore);
     else this.subscriber.destroy();
   }
@@ -79,7 +78,7 @@ export class InvalidationChannel {
   private readonly received = (message: string, channel: string): void => {
     if (channel === this.confirmations) {
       const colon = message.indexOf(':');
-      if (Number(message.slice(0, colon)) === this.epoch) this.near.confirmed(Number(message.slice(colon + 1)));
+      if (Number(message.slice(0, colon)) === this.epoch && this.near.confirmed(Number(message.slice(colon + 1)))) this.onChange(true);
       return;
     }
     let parsed: unknown;
@@ -93,8 +92,12 @@ export class InvalidationChannel {
       this.near.applied(token, keys);
     } else {
       // Not what the invalidation script publishes: what it stands for is unknown, so nothing held is trusted.
-      this.epoch++;
-      this.near.lost();
+      this.lose();
     }
   };
+
+  private lose(): void {
+    this.epoch++;
+    if (this.near.lost()) this.onChange(false);
+  }
 }

@@ -126,20 +126,25 @@ export class NearCache {
   /**
    * The channel proved itself up to a confirmation sent at `sentAt`. The first one after a
    * (re)subscription drops everything held: versions read while no message could arrive may be old.
+   * Returns whether it was that first one.
    */
-  confirmed(sentAt: number): void {
-    if (!this.synced) {
+  confirmed(sentAt: number): boolean {
+    const first = !this.synced;
+    if (first) {
       this.clear();
       this.synced = true;
     }
     if (sentAt > this.confirmedAt) this.confirmedAt = sentAt;
+    return first;
   }
 
-  /** The channel is down: messages may be lost, so nothing held may be served again. */
-  lost(): void {
+  /** The channel is down: messages may be lost, so nothing held may be served again. Returns whether it was up. */
+  lost(): boolean {
+    const was = this.synced;
     this.synced = false;
     this.confirmedAt = -Infinity;
     this.clear();
+    return was;
   }
 
   private learn(key: string, token: string, mark: ReadMark): void {

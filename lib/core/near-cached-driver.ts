@@ -1,6 +1,6 @@
 import { InvalidationChannel, type ChannelClient } from './invalidation-channel.js';
-import { NearCache, type NearCacheSettings } from './near-cache.js';
-import type { RedisDriver } from './redis-store.js';
+import { NearCache } from './near-cache.js';
+import type { NearCacheRequest, RedisDriver } from './redis-store.js';
 import { decodeRows, type Minted, type StoreDriver, type StoreWrite } from './store-driver.js';
 
 /**
@@ -71,7 +71,7 @@ export class NearCachedDriver implements StoreDriver {
 }
 
 /** `redis` with a near cache kept up to date through a subscriber connection of its own (a duplicate of `client`). */
-export function withNearCache(redis: RedisDriver, client: ChannelClient & { duplicate(): ChannelClient }, channel: string, settings: NearCacheSettings): NearCachedDriver {
-  const near = new NearCache(settings);
-  return new NearCachedDriver(redis, near, new InvalidationChannel(client, client.duplicate(), channel, near, settings.maxLagMs));
+export function withNearCache(redis: RedisDriver, client: ChannelClient & { duplicate(): ChannelClient }, request: NearCacheRequest): NearCachedDriver {
+  const near = new NearCache(request.settings);
+  return new NearCachedDriver(redis, near, new InvalidationChannel(client, client.duplicate(), request.channel, near, request.settings.maxLagMs, request.onChange));
 }

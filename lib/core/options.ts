@@ -10,9 +10,10 @@ import { describe } from './tracking-scope.js';
  * A logger cache-tags reports to; `console` fits. Each level is used for one kind of line:
  * - `error`: an invalidation the store did not acknowledge in time, an ORM tag function that threw
  *   (falls back to `warn` when absent);
- * - `warn`: a store failure the cache worked around (served from the source);
+ * - `warn`: a store failure the cache worked around (served from the source), a near cache that
+ *   lost its invalidation channel;
  * - `info`: a recovery: the store answering again after failures, a pending invalidation written
- *   by a retry (dropped when absent);
+ *   by a retry, a near cache in step with its channel (dropped when absent);
  * - `debug`: why a computed value was not stored (dropped when absent).
  * @public
  */

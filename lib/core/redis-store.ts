@@ -202,10 +202,11 @@ export interface RedisStore {
   near?: NearCache;
 }
 
-/** A near cache asked of a Redis store: its settings, and the namespace's invalidation channel. */
+/** A near cache asked of a Redis store: its settings, the namespace's invalidation channel, who to tell when it starts or stops serving. */
 export interface NearCacheRequest {
   settings: NearCacheSettings;
   channel: string;
+  onChange: (inStep: boolean) => void;
 }
 
 /*
@@ -232,7 +233,7 @@ export function createRedisStore(url: string, timeoutMs: number, nearCache?: Nea
   client.connect().catch(() => undefined);
   const driver = new RedisDriver(client);
   if (!nearCache) return { keyv, driver };
-  const near = withNearCache(driver, client, nearCache.channel, nearCache.settings);
+  const near = withNearCache(driver, client, nearCache);
   return { keyv, driver: near, near: near.near };
 }
 

@@ -67,14 +67,22 @@ export class TagCache {
     this.settings = settings;
     this.namespace = settings.namespace;
     const keys = new KeyBuilder(settings.namespace);
-    const nearCache = settings.nearCache && { settings: settings.nearCache, channel: keys.channel };
+    const log = levels(options.logger);
+    const nearCache = settings.nearCache && {
+      settings: settings.nearCache,
+      channel: keys.channel,
+      onChange: (inStep: boolean) => {
+        const near = `cache-tags: the near cache of namespace "${settings.namespace}"`;
+        if (inStep) log.info(`${near} is in step with its invalidation channel: it serves`);
+        else log.warn(`${near} lost its invalidation channel; hits go to Redis until it is back`);
+      },
+    };
     const opened = openStore(options.store, { timeoutMs: settings.timeoutMs, maxEntries: settings.maxEntries, maxTagVersions: settings.maxTagVersions, nearCache });
     this.keyv = opened.keyv;
     this.driver = opened.driver;
     this.ownsStore = opened.owned;
     const events = new TypedEmitter();
     const counters = new CacheCounters();
-    const log = levels(options.logger);
     const report = (operation: string, error: unknown): void => {
       counters.storeError(operation);
       log.warn(`cache-tags: store ${operation} failed in namespace "${this.namespace}"; serving from the source`, error);

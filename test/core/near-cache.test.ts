@@ -173,7 +173,10 @@ describe('Near cache under faults, on a Redis of its own', needs('redis'), () =>
 
   it('an invalidation published while the subscriber reconnects is lost to it: what it held is dropped, not served', async () => {
     const ns = namespace();
-    const reader = new TagCache({ store: redis.url, namespace: ns, nearCache: { maxLagMs: MAX_LAG_MS } });
+    const said: string[] = [];
+    const say = (line: string) => said.push(line.replace(/.*near cache of namespace "[^"]*" /, ''));
+    const logger = { warn: say, info: say };
+    const reader = new TagCache({ store: redis.url, namespace: ns, nearCache: { maxLagMs: MAX_LAG_MS }, logger });
     const writer = new TagCache({ store: redis.url, namespace: ns });
     try {
       let version = 0;
@@ -188,6 +191,7 @@ describe('Near cache under faults, on a Redis of its own', needs('redis'), () =>
         assert.equal(await read(), version);
         return reader.stats().nearHits > before;
       }, 'the near cache serves again');
+      assert.deepEqual(said.map((line) => line.split(/[:;]/)[0]), ['is in step with its invalidation channel', 'lost its invalidation channel', 'is in step with its invalidation channel']);
     } finally {
       await reader.close();
       await writer.close();
