@@ -10,6 +10,7 @@ import { benchKeys } from './keys.js';
 import { benchLock } from './lock.js';
 import { benchMikroOrm } from './mikro-orm.js';
 import { benchMikroQueryCache } from './mikro-query-cache.js';
+import { benchNearCache } from './near-cache.js';
 import { benchTracking } from './tracking.js';
 import { benchQueryCache } from './query-cache.js';
 import { benchTypeorm } from './typeorm.js';
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   console.log(`# cache-tags benchmarks — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} CPUs, load ${load}`);
   await benchCore({ warmupOps: 2000, rounds: 30, opsPerRound: ops(250) });
   await benchCluster({ warmupOps: 2000, rounds: 30, opsPerRound: ops(250) });
+  await benchNearCache({ warmupOps: 2000, rounds: 30, opsPerRound: ops(250) });
   await benchKeys({ warmupOps: 2000, rounds: 30, opsPerRound: ops(250) });
   await benchLock({ warmupOps: 200, rounds: 20, opsPerRound: ops(50) });
   await benchTypeorm({ warmupOps: 50, rounds: 10, opsPerRound: ops(30) });

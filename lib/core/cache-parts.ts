@@ -1,6 +1,7 @@
 import type { TypedEmitter } from './events.js';
 import type { KeyBuilder } from './keys.js';
 import type { Log } from './log.js';
+import type { NearCache } from './near-cache.js';
 import type { PendingInvalidations } from './pending-invalidations.js';
 import type { RememberedTags } from './remembered-tags.js';
 import type { Serializer } from './serializer.js';
@@ -16,6 +17,8 @@ export interface CacheParts {
   readonly keys: KeyBuilder;
   readonly gateway: StoreGateway;
   readonly versions: TagVersions;
+  /** The in-process tier in front of the store (`nearCache` option). */
+  readonly near: NearCache | undefined;
   readonly events: TypedEmitter;
   readonly pending: PendingInvalidations;
   readonly remembered: RememberedTags;

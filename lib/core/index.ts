@@ -10,7 +10,7 @@ export {
   type ComputeTraceContext,
   type InvalidateTraceContext,
 } from './tracing.js';
-export type { TagCacheOptions, EntryOptions, LockOptions, CacheTagsLogger } from './options.js';
+export type { TagCacheOptions, EntryOptions, LockOptions, CacheTagsLogger, NearCacheOptions } from './options.js';
 export type { RedisClusterStoreOption } from './redis-cluster-store.js';
 export type { TagCacheEvents, TagCacheEventName } from './events.js';
 export type { CircuitBreakerOptions } from './circuit-breaker.js';

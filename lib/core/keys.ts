@@ -49,6 +49,8 @@ export class KeyBuilder {
   private readonly lockPrefix: string;
   /** The key of the namespace's invalidation sequence. */
   readonly sequence: string;
+  /** The pub/sub channel of the namespace's invalidations (a near cache's). */
+  readonly channel: string;
 
   constructor(namespace: string) {
     const ns = escape(namespace, NAMESPACE_NEEDS_ESCAPE, ESCAPED_NAMESPACE);
@@ -56,6 +58,7 @@ export class KeyBuilder {
     this.tagPrefix = `{${ns}}:t:`;
     this.lockPrefix = `${ns}:l:`;
     this.sequence = `{${ns}}:s`;
+    this.channel = invalidationChannel(this.sequence);
   }
 
   entry(key: string): string {
@@ -70,6 +73,14 @@ export class KeyBuilder {
   lock(key: string): string {
     return this.lockPrefix + shorten(escape(key, NAME_NEEDS_ESCAPE, ESCAPED));
   }
+}
+
+/**
+ * The pub/sub channel on which the invalidations of the namespace whose sequence key is
+ * `sequenceKey` are published (a channel is not a key: it cannot meet one).
+ */
+export function invalidationChannel(sequenceKey: string): string {
+  return `${sequenceKey}:i`;
 }
 
 /** Arguments nested deeper than this are refused, before the encoder could overflow the stack. */

@@ -1,6 +1,7 @@
 import { isStoredEntry, unique, type CacheParts, type Outcome, type StoredEntry } from './cache-parts.js';
 import { recordMiss } from './outcomes.js';
-import { UNDECODABLE } from './store-driver.js';
+import type { NearCache } from './near-cache.js';
+import { UNDECODABLE, decodeRow } from './store-driver.js';
 
 /** A lookup that found no valid entry: what a computation needs to start. */
 export interface Miss {
@@ -18,13 +19,17 @@ const hasOwn = (object: object, key: string): boolean => Object.prototype.hasOwn
 /**
  * One round trip for the entry, the versions of its declared and remembered tags and (on an
  * ordered store, when a computation may follow a miss: `computes`) the invalidation sequence; what
- * it found is handed to `then` as the store answers (no step of its own in between). On an
- * in-process store a hit is handed on at once, so that it costs no promise at all, and anything
- * else a tick later, as a remote store would: whoever waits on the lookup (a single flight) is then
- * in place before a computation starts.
+ * it found is handed to `then` as the store answers (no step of its own in between). A hit the near
+ * cache holds needs no round trip at all. On an in-process store a hit is handed on at once, so that
+ * it costs no promise at all, and anything else a tick later, as a remote store would: whoever waits
+ * on the lookup (a single flight) is then in place before a computation starts.
  */
 export function lookup<T>(parts: CacheParts, key: string, entryKey: string, declared: readonly string[], computes: boolean, then: (found: Found) => T | Promise<T>): T | Promise<T> {
   const { keys, gateway } = parts;
+  if (parts.near) {
+    const hit = nearHit(parts, parts.near, key, entryKey, declared);
+    if (hit) return then(hit);
+  }
   const remembered = parts.remembered.get(key);
   const tags = remembered ? unique([...declared, ...remembered]) : declared;
   const storeKeys = [entryKey];
@@ -85,10 +90,46 @@ function judge(parts: CacheParts, key: string, declared: readonly string[], tags
   return serve(parts, key, tags, rows, entry, entryTags, valid);
 }
 
+/**
+ * The hit the near cache holds, or `undefined`, silently: then the lookup goes to the store, which
+ * judges (and counts, and reports) as if there were no near cache. Every tag of the entry is checked
+ * against the version held here, so no tag needs remembering.
+ */
+function nearHit(parts: CacheParts, near: NearCache, key: string, entryKey: string, declared: readonly string[]): Outcome | undefined {
+  const row = near.entry(entryKey);
+  if (row === undefined || !near.serving()) return undefined;
+  const entry = decodeRow(row, Date.now());
+  if (!isStoredEntry(entry)) return undefined;
+  const stored = entry.t;
+  for (const tag of declared) if (!hasOwn(stored, tag)) return undefined;
+  const entryTags = Object.keys(stored);
+  for (const tag of entryTags) if (near.token(parts.keys.tag(tag)) !== stored[tag]) return undefined;
+  if (pendingAmong(parts, entryTags)) return undefined;
+  let value: unknown;
+  try {
+    value = parts.serializer.deserialize(entry.v);
+  } catch {
+    return undefined;
+  }
+  parts.counters.nearHits++;
+  return hitOf(parts, key, value, entry, entryTags);
+}
+
+/** Whether one of `tags` is being invalidated by this process (or failed to be). */
+function pendingAmong(parts: CacheParts, tags: readonly string[]): boolean {
+  const { pending } = parts;
+  if (pending.size > 0 || pending.busy) for (const tag of tags) if (pending.has(tag)) return true;
+  return false;
+}
+
+function hitOf(parts: CacheParts, key: string, value: unknown, entry: StoredEntry, entryTags: string[]): Outcome {
+  if (parts.events.has('hit')) parts.events.emit('hit', { key, tags: entryTags });
+  return { value, versions: entry.t, verifiable: true, computed: false };
+}
+
 /** The hit, unless a version did not match or one of the entry's tags is being invalidated here. */
 function serve(parts: CacheParts, key: string, tags: readonly string[], rows: unknown[], entry: StoredEntry, entryTags: string[], valid: boolean): Found {
-  const { events, pending } = parts;
-  if (valid && (pending.size > 0 || pending.busy)) for (const tag of entryTags) if (pending.has(tag)) valid = false;
+  if (valid && pendingAmong(parts, entryTags)) valid = false;
   if (!valid) {
     recordMiss(parts, key, 'invalidated');
     return missOf(tags, rows);
@@ -101,8 +142,7 @@ function serve(parts: CacheParts, key: string, tags: readonly string[], rows: un
     recordMiss(parts, key, 'undecodable');
     return missOf(tags, rows);
   }
-  if (events.has('hit')) events.emit('hit', { key, tags: entryTags });
-  return { value, versions: entry.t, verifiable: true, computed: false };
+  return hitOf(parts, key, value, entry, entryTags);
 }
 
 /** The versions a lookup read, for the computation that follows a miss. */

@@ -1,4 +1,5 @@
 import { UNDECODABLE, type Minted, type StoreDriver, type StoreWrite } from './store-driver.js';
+import { Generations } from './generations.js';
 import { orderedToken } from './tokens.js';
 
 /*
@@ -14,62 +15,6 @@ interface Row {
   expires?: number;
 }
 
-/**
- * Least recently used first out, O(1) per operation also when full: two generations of at most
- * `max / 2` keys each; a read of the older generation moves the key to the newer one, and when the
- * newer one is full the older is dropped as a whole. (Deleting the first key of one big Map would
- * cost more and more: its iteration has to skip every key deleted before.)
- */
-class Generations {
-  private young = new Map<string, Row>();
-  private old = new Map<string, Row>();
-  private readonly half: number;
-
-  constructor(max: number) {
-    this.half = Math.max(1, Math.floor(max / 2));
-  }
-
-  get size(): number {
-    return this.young.size + this.old.size;
-  }
-
-  get(key: string): Row | undefined {
-    const row = this.young.get(key);
-    if (row !== undefined) return row;
-    const aged = this.old.get(key);
-    if (aged !== undefined) {
-      this.old.delete(key);
-      this.add(key, aged);
-    }
-    return aged;
-  }
-
-  set(key: string, row: Row): void {
-    if (this.young.has(key)) this.young.set(key, row);
-    else {
-      this.old.delete(key);
-      this.add(key, row);
-    }
-  }
-
-  delete(key: string): boolean {
-    return this.young.delete(key) || this.old.delete(key);
-  }
-
-  clear(): void {
-    this.young.clear();
-    this.old.clear();
-  }
-
-  private add(key: string, row: Row): void {
-    if (this.young.size >= this.half) {
-      this.old = this.young;
-      this.young = new Map();
-    }
-    this.young.set(key, row);
-  }
-}
-
 const OPEN_BRACE = 123;
 const LETTER_S = 115;
 
@@ -78,8 +23,8 @@ const LETTER_S = 115;
  * Keys that start with `{` are tag versions (and the namespace's sequence), all others entries.
  */
 export class MemoryStore {
-  private readonly entries: Generations;
-  private readonly tags: Generations;
+  private readonly entries: Generations<Row>;
+  private readonly tags: Generations<Row>;
   /** Invalidation sequences by key: never forgotten, or ordering would restart from zero. */
   private readonly sequences = new Map<string, number>();
 
@@ -141,7 +86,7 @@ export class MemoryStore {
     return key.charCodeAt(close + 2) === LETTER_S && close + 3 === key.length;
   }
 
-  private area(key: string): Generations {
+  private area(key: string): Generations<Row> {
     return key.charCodeAt(0) === OPEN_BRACE ? this.tags : this.entries;
   }
 }

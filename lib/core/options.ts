@@ -2,6 +2,7 @@ import type { Keyv, KeyvStoreAdapter } from 'keyv';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
 import type { RedisClusterStoreOption } from './redis-cluster-store.js';
 import { CacheTagsError } from './errors.js';
+import type { NearCacheSettings } from './near-cache.js';
 import { defaultSerializer, type Serializer } from './serializer.js';
 import { describe } from './tracking-scope.js';
 
@@ -9,9 +10,10 @@ import { describe } from './tracking-scope.js';
  * A logger cache-tags reports to; `console` fits. Each level is used for one kind of line:
  * - `error`: an invalidation the store did not acknowledge in time, an ORM tag function that threw
  *   (falls back to `warn` when absent);
- * - `warn`: a store failure the cache worked around (served from the source);
+ * - `warn`: a store failure the cache worked around (served from the source), a near cache that
+ *   lost its invalidation channel;
  * - `info`: a recovery: the store answering again after failures, a pending invalidation written
- *   by a retry (dropped when absent);
+ *   by a retry, a near cache in step with its channel (dropped when absent);
  * - `debug`: why a computed value was not stored (dropped when absent).
  * @public
  */
@@ -146,6 +148,36 @@ export interface TagCacheOptions {
    * @default 10000
    */
   rememberedKeys?: number;
+  /**
+   * An in-process tier in front of Redis: a hit whose entry and tag versions are held here is
+   * served without a round trip. Invalidations reach it through Redis pub/sub (one more connection
+   * per cache); it serves only while that channel has proven, less than `maxLagMs` ago, that it
+   * delivered every invalidation, and falls back to Redis otherwise. So another process serves an
+   * entry invalidated by a write at most `maxLagMs` after that write returned (docs/near-cache.md).
+   * `true` takes the defaults. Needs a `redis://` URL `store` (not a cluster, a Keyv instance or the
+   * in-process store).
+   * @default off
+   */
+  nearCache?: boolean | NearCacheOptions;
+}
+
+/**
+ * Options of the near cache ({@link TagCacheOptions.nearCache}).
+ * @public
+ */
+export interface NearCacheOptions {
+  /**
+   * How many entries it holds (and, separately, how many tag versions), least recently used first out.
+   * @default 10000
+   */
+  maxEntries?: number;
+  /**
+   * The longest time, in ms, after a write returned during which another process may still serve
+   * the old value from its near cache. The channel is checked four times per `maxLagMs`; when it
+   * cannot prove itself within `maxLagMs` (down, slow, or this event loop too busy), hits go to Redis.
+   * @default 100
+   */
+  maxLagMs?: number;
 }
 
 /**
@@ -225,6 +257,8 @@ export interface Settings {
   rememberedKeys: number;
   /** The cache's default lock; `undefined`: none. */
   lock: LockSettings | undefined;
+  /** `undefined`: no near cache. */
+  nearCache: NearCacheSettings | undefined;
 }
 
 const HOUR = 60 * 60 * 1000;
@@ -276,5 +310,18 @@ export function resolveSettings(options: TagCacheOptions): Settings {
     serializer: options.serializer ?? defaultSerializer,
     rememberedKeys: count(options.rememberedKeys, 'rememberedKeys', 10_000),
     lock: resolveLock(options.lock, undefined, 'TagCache option lock'),
+    nearCache: nearCacheSettings(options.nearCache),
   };
+}
+
+function nearCacheSettings(option: unknown): NearCacheSettings | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return { maxEntries: 10_000, maxLagMs: 100 };
+  if (typeof option !== 'object' || option === null) {
+    throw new CacheTagsError('E_INVALID_OPTION', `TagCache option nearCache must be a boolean or { maxEntries?, maxLagMs? }, got ${describe(option)}`);
+  }
+  const { maxEntries, maxLagMs = 100 } = option as NearCacheOptions;
+  assertDuration(maxLagMs, 'TagCache option nearCache.maxLagMs');
+  if (maxLagMs === 0) throw new CacheTagsError('E_INVALID_OPTION', 'TagCache option nearCache.maxLagMs must be more than 0 (with 0 it could never serve: leave nearCache off)');
+  return { maxEntries: count(maxEntries, 'nearCache.maxEntries', 10_000), maxLagMs };
 }

@@ -3,20 +3,19 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Keyv } from 'keyv';
 import { CacheTagsError } from './errors.js';
-import { decodeRow, encodeRow, type Minted, type StoreDriver, type StoreWrite } from './store-driver.js';
+import type { ChannelClient } from './invalidation-channel.js';
+import type { NearCache, NearCacheSettings } from './near-cache.js';
+import { withNearCache } from './near-cached-driver.js';
+import { invalidationChannel } from './keys.js';
+import { decodeRow, decodeRows, encodeRow, type Minted, type StoreDriver, type StoreWrite } from './store-driver.js';
 import { randomPart } from './tokens.js';
 
 type KeyvRedisModule = typeof import('@keyv/redis'); // eslint-disable-line @typescript-eslint/consistent-type-imports -- a type-only view of an optional peer loaded on demand
 
-/** The part of a node-redis client this driver uses. */
-interface RedisClient {
-  readonly isReady: boolean;
-  connect(): Promise<unknown>;
-  close(): Promise<unknown>;
-  destroy(): void;
+/** The part of a node-redis client this driver (and a near cache's channel) uses. */
+interface RedisClient extends ChannelClient {
   once(event: 'ready', listener: () => void): unknown;
-  on(event: 'error', listener: (error: unknown) => void): unknown;
-  sendCommand(args: string[]): Promise<unknown>;
+  duplicate(): ChannelClient;
   set(key: string, value: string, options?: { PX: number }): Promise<unknown>;
   del(keys: string[]): Promise<number>;
 }
@@ -31,16 +30,27 @@ interface RedisClient {
 const SEQUENCE_FLOOR = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
 
-/** KEYS: sequence, tag versions. ARGV: random part, ttl (0: none). Bumps the sequence and stamps it into a fresh token per tag. */
+/*
+ * KEYS: sequence, tag versions. ARGV: random part, ttl (0: none), and optionally the namespace's
+ * invalidation channel. Bumps the sequence and stamps it into a fresh token per tag; with a channel,
+ * publishes `[token, ...tag keys]` on it in the same script, so that the message is queued for every
+ * near cache before the invalidation is acknowledged (docs/near-cache.md).
+ */
 const INVALIDATE = `${SEQUENCE_FLOOR}
 local n = (tonumber(redis.call('GET', KEYS[1]) or '0') or 0) + 1
 if n < now then n = now end
 local s = string.format('%.0f', n)
 redis.call('SET', KEYS[1], s)
-local v = '{"value":"!' .. s .. '.' .. ARGV[1] .. '"}'
+local token = '!' .. s .. '.' .. ARGV[1]
+local v = '{"value":"' .. token .. '"}'
 local ttl = tonumber(ARGV[2])
 for i = 2, #KEYS do
   if ttl > 0 then redis.call('SET', KEYS[i], v, 'PX', ttl) else redis.call('SET', KEYS[i], v) end
+end
+if ARGV[3] then
+  local message = { token }
+  for i = 2, #KEYS do message[i] = KEYS[i] end
+  redis.call('PUBLISH', ARGV[3], cjson.encode(message))
 end
 return s`;
 
@@ -138,37 +148,48 @@ export class RedisDriver implements StoreDriver {
   constructor(private readonly client: RedisClient) {}
 
   read(keys: readonly string[]): Promise<unknown[]> {
+    return this.readRaw(keys).then(decodeRows);
+  }
+
+  /** The rows of `keys` as Redis holds them (text, or `null`), in one `MGET`. */
+  readRaw(keys: readonly string[]): Promise<unknown[]> {
     // The raw command: the typed `mGet` adds an argument parser and two async frames to every hit.
-    return this.client.sendCommand(['MGET', ...keys]).then((reply) => {
-      const rows = reply as unknown[];
-      // The client's fresh array, decoded in place.
-      const now = Date.now();
-      for (let i = 0; i < rows.length; i++) rows[i] = decodeRow(rows[i], now);
-      return rows;
-    });
+    return this.client.sendCommand(['MGET', ...keys]) as Promise<unknown[]>;
   }
 
-  async write(writes: readonly StoreWrite[]): Promise<void> {
+  // The publish goes after the writes on the same connection, so Redis runs it after them: a near
+  // cache that drops the keys on it cannot read them back old.
+  async write(writes: readonly StoreWrite[], channel?: string): Promise<void> {
     const now = Date.now();
-    await Promise.all(writes.map(({ key, value, ttl }) => this.client.set(key, encodeRow(value, ttl, now), ttl === undefined ? undefined : { PX: ttl })));
+    const sent = writes.map(({ key, value, ttl }) => this.client.set(key, encodeRow(value, ttl, now), ttl === undefined ? undefined : { PX: ttl }));
+    if (channel !== undefined) sent.push(this.forget(channel, writes.map((write) => write.key)));
+    await Promise.all(sent);
   }
 
-  async remove(keys: readonly string[]): Promise<void> {
-    if (keys.length > 0) await this.client.del(keys as string[]);
+  async remove(keys: readonly string[], channel?: string): Promise<void> {
+    if (keys.length === 0) return;
+    await Promise.all(channel === undefined ? [this.client.del(keys as string[])] : [this.client.del(keys as string[]), this.forget(channel, keys)]);
+  }
+
+  /** Publishes a message without a token: near caches drop what they hold of `keys`. */
+  private forget(channel: string, keys: readonly string[]): Promise<unknown> {
+    return this.client.sendCommand(['PUBLISH', channel, JSON.stringify(['', ...keys])]);
   }
 
   invalidate(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<void> {
+    const channel = invalidationChannel(sequenceKey);
     // Chained, not awaited in an async function: the write path's reply reaches its caller in fewer hops.
-    return this.run(SCRIPTS.invalidate, [sequenceKey, ...tagKeys], ttl).then(
+    return this.run(SCRIPTS.invalidate, [sequenceKey, ...tagKeys], ttl, channel).then(
       () => undefined,
       async (error: unknown) => {
         /*
-         * A Redis out of memory (maxmemory with noeviction) refuses every write, but not DEL: a
-         * missing version means "invalidated", and without its sequence the namespace orders again
-         * from the server's clock, which is ahead of every stamp a computation in flight has read.
+         * A Redis out of memory (maxmemory with noeviction) refuses every write, but not DEL (nor
+         * PUBLISH): a missing version means "invalidated", and without its sequence the namespace
+         * orders again from the server's clock, which is ahead of every stamp a computation in flight
+         * has read. The message without a token tells near caches to forget the tags.
          */
         if (!/^OOM\b/.test((error as Error)?.message ?? '')) throw error;
-        await this.client.del([sequenceKey, ...tagKeys]);
+        await this.remove([sequenceKey, ...tagKeys], channel);
       },
     );
   }
@@ -209,15 +230,26 @@ export class RedisDriver implements StoreDriver {
     return sendScript((command, script) => this.client.sendCommand([command, script, ...tail]), code);
   }
 
-  private run(code: Script, keys: string[], ttl: number | undefined): Promise<unknown> {
-    return this.script(code, keys, [randomPart(), String(ttl ?? 0)]);
+  private run(code: Script, keys: string[], ttl: number | undefined, channel?: string): Promise<unknown> {
+    const args = [randomPart(), String(ttl ?? 0)];
+    if (channel !== undefined) args.push(channel);
+    return this.script(code, keys, args);
   }
 }
 
 /** A store cache-tags creates from a Redis URL: the Keyv instance users see, and the driver the cache uses. */
 export interface RedisStore {
   keyv: Keyv;
-  driver: RedisDriver;
+  driver: StoreDriver;
+  /** The near cache in front of it, when asked for. */
+  near?: NearCache;
+}
+
+/** A near cache asked of a Redis store: its settings, the namespace's invalidation channel, who to tell when it starts or stops serving. */
+export interface NearCacheRequest {
+  settings: NearCacheSettings;
+  channel: string;
+  onChange: (inStep: boolean) => void;
 }
 
 /*
@@ -226,7 +258,7 @@ export interface RedisStore {
  * breaker can take over, and let the client reconnect by itself. The connection starts now; calls
  * made before it is up wait for it (within the gateway's timeout) instead of failing.
  */
-export function createRedisStore(url: string, timeoutMs: number): RedisStore {
+export function createRedisStore(url: string, timeoutMs: number, nearCache?: NearCacheRequest): RedisStore {
   const mod = loadKeyvRedis(url);
   const adapter = new mod.default(
     {
@@ -242,7 +274,10 @@ export function createRedisStore(url: string, timeoutMs: number): RedisStore {
   const client = adapter.client as unknown as RedisClient;
   client.on('error', () => undefined);
   client.connect().catch(() => undefined);
-  return { keyv, driver: new RedisDriver(client) };
+  const driver = new RedisDriver(client);
+  if (!nearCache) return { keyv, driver };
+  const near = withNearCache(driver, client, nearCache);
+  return { keyv, driver: near, near: near.near };
 }
 
 /*

@@ -10,6 +10,8 @@ export interface TagCacheStats {
   since: number;
   /** Lookups (`get`, `wrap`) that served a valid entry. */
   hits: number;
+  /** Of `hits`, those the near cache served without a store round trip (0 without `nearCache`). */
+  nearHits: number;
   /** Lookups that found no valid entry, by why (the reasons of the `miss` event). */
   misses: {
     /** No entry under the key (never stored, expired or evicted). */
@@ -84,6 +86,7 @@ export interface TagCacheStats {
 export class CacheCounters {
   since = Date.now();
   hits = 0;
+  nearHits = 0;
   missAbsent = 0;
   missInvalidated = 0;
   missUndecodable = 0;
@@ -139,6 +142,7 @@ export class CacheCounters {
     return {
       since: this.since,
       hits: this.hits,
+      nearHits: this.nearHits,
       misses: { absent: this.missAbsent, invalidated: this.missInvalidated, undecodable: this.missUndecodable, storeUnavailable: this.missStoreUnavailable },
       stored: this.stored,
       notStored: {

@@ -34,10 +34,13 @@ export interface StoreDriver {
   read(keys: readonly string[]): Promise<unknown[]>;
   /** {@link StoreDriver.read}, answered at once: every {@link StoreDriver.local} driver has it. */
   readNow?(keys: readonly string[]): unknown[];
-  /** Writes every row, in one round trip. */
-  write(writes: readonly StoreWrite[]): Promise<void>;
-  /** Deletes the keys. */
-  remove(keys: readonly string[]): Promise<void>;
+  /**
+   * Writes every row, in one round trip. With `channel` (a store near caches listen to), also
+   * publishes the keys on it once they are written, so that every near cache drops what it holds of them.
+   */
+  write(writes: readonly StoreWrite[], channel?: string): Promise<void>;
+  /** Deletes the keys (and publishes them on `channel`, as {@link StoreDriver.write}). */
+  remove(keys: readonly string[], channel?: string): Promise<void>;
   /** Writes a fresh token for every tag key (after bumping the sequence, on an ordered store), in one round trip. */
   invalidate(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<void>;
   /** The tokens of `tagKeys`, writing one for each key that has none (never overwriting one), in one round trip. */
@@ -93,6 +96,13 @@ export function decodeRow(row: unknown, now: number): unknown {
   if (typeof data !== 'object' || data === null) return data; // a bare JSON value, not an envelope
   const { value, expires } = data as { value?: unknown; expires?: unknown };
   return typeof expires === 'number' && now > expires ? undefined : value;
+}
+
+/** Decodes the rows of one read in place (the client's fresh array): see {@link decodeRow}. */
+export function decodeRows(rows: unknown[]): unknown[] {
+  const now = Date.now();
+  for (let i = 0; i < rows.length; i++) rows[i] = decodeRow(rows[i], now);
+  return rows;
 }
 
 /** A row as Keyv writes it, so that reads through the Keyv instance keep working. */

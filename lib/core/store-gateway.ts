@@ -74,13 +74,16 @@ export class StoreGateway {
     return this.call('read', () => this.driver.read(keys), undefined, then);
   }
 
-  /** Writes all rows in one round trip; `false` when any of them may not have been written. */
-  async write(writes: readonly StoreWrite[]): Promise<boolean> {
-    return (await this.call('write', () => this.driver.write(writes), false, same)) !== false;
+  /**
+   * Writes all rows in one round trip; `false` when any of them may not have been written.
+   * `channel`: see {@link StoreDriver.write}.
+   */
+  async write(writes: readonly StoreWrite[], channel?: string): Promise<boolean> {
+    return (await this.call('write', () => this.driver.write(writes, channel), false, same)) !== false;
   }
 
-  async remove(keys: readonly string[]): Promise<boolean> {
-    return (await this.call('delete', () => this.driver.remove(keys), false, same)) !== false;
+  async remove(keys: readonly string[], channel?: string): Promise<boolean> {
+    return (await this.call('delete', () => this.driver.remove(keys, channel), false, same)) !== false;
   }
 
   /** The tokens of `tagKeys`, minting the missing ones; `undefined` when the store did not answer. */

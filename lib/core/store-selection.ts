@@ -3,7 +3,8 @@ import { CacheTagsError } from './errors.js';
 import { KeyvDriver } from './keyv-driver.js';
 import { MemoryDriver, MemoryStore } from './memory-store.js';
 import { createRedisClusterStore, isClusterOption, type RedisClusterStoreOption } from './redis-cluster-store.js';
-import { PLAIN_JSON, createRedisStore, isRedisUrl } from './redis-store.js';
+import type { NearCache } from './near-cache.js';
+import { PLAIN_JSON, createRedisStore, isRedisUrl, type NearCacheRequest } from './redis-store.js';
 import type { StoreDriver } from './store-driver.js';
 import { describe } from './tracking-scope.js';
 
@@ -17,6 +18,8 @@ export interface OpenedStore {
   driver: StoreDriver;
   /** Whether the cache created it, and so closes it. */
   owned: boolean;
+  /** The near cache in front of it (`nearCache` option). */
+  near?: NearCache;
 }
 
 /*
@@ -40,12 +43,16 @@ export function heldStore(keyv: Keyv): unknown {
 }
 
 /** Opens the store a `store` option names. Throws a {@link CacheTagsError} naming what is wrong with it. */
-export function openStore(store: unknown, settings: { timeoutMs: number; maxEntries: number; maxTagVersions: number }): OpenedStore {
+export function openStore(store: unknown, settings: { timeoutMs: number; maxEntries: number; maxTagVersions: number; nearCache: NearCacheRequest | undefined }): OpenedStore {
+  if (isRedisUrl(store)) return { ...createRedisStore(store, settings.timeoutMs, settings.nearCache), owned: true };
+  if (settings.nearCache) {
+    // Only a single Redis publishes its invalidations in the script that writes them (docs/near-cache.md, "Limits").
+    throw new CacheTagsError('E_INVALID_OPTION', `TagCache option nearCache needs a redis:// URL store; it is not supported with ${store === undefined ? 'the in-process store' : isClusterOption(store) ? 'a Redis Cluster (store: { cluster })' : 'a Keyv instance or adapter'}`);
+  }
   if (store === undefined) {
     const memory = new MemoryStore(settings.maxEntries, settings.maxTagVersions);
     return { keyv: new Keyv({ store: memory, useKeyPrefix: false, serialize: undefined, deserialize: undefined }), driver: new MemoryDriver(memory), owned: true };
   }
-  if (isRedisUrl(store)) return { ...createRedisStore(store, settings.timeoutMs), owned: true };
   if (isClusterOption(store)) return { ...createRedisClusterStore(store, settings.timeoutMs), owned: true };
   if (isKeyv(store)) {
     // The Keyv of another cache's in-process store: share that store, with its ordering.

@@ -67,15 +67,24 @@ export class TagCache {
     const settings = resolveSettings(options);
     this.settings = settings;
     this.namespace = settings.namespace;
-    const opened = openStore(options.store, { timeoutMs: settings.timeoutMs, maxEntries: settings.maxEntries, maxTagVersions: settings.maxTagVersions });
+    const keys = new KeyBuilder(settings.namespace);
+    const log = levels(options.logger);
+    const nearCache = settings.nearCache && {
+      settings: settings.nearCache,
+      channel: keys.channel,
+      onChange: (inStep: boolean) => {
+        const near = `cache-tags: the near cache of namespace "${settings.namespace}"`;
+        if (inStep) log.info(`${near} is in step with its invalidation channel: it serves`);
+        else log.warn(`${near} lost its invalidation channel; hits go to Redis until it is back`);
+      },
+    };
+    const opened = openStore(options.store, { timeoutMs: settings.timeoutMs, maxEntries: settings.maxEntries, maxTagVersions: settings.maxTagVersions, nearCache });
     this.keyv = opened.keyv;
     this.driver = opened.driver;
     this.ownsStore = opened.owned;
     if (settings.lock) assertLockable(opened.driver, 'TagCache option lock');
-    const keys = new KeyBuilder(settings.namespace);
     const events = new TypedEmitter();
     const counters = new CacheCounters();
-    const log = levels(options.logger);
     const report = (operation: string, error: unknown): void => {
       counters.storeError(operation);
       log.warn(`cache-tags: store ${operation} failed in namespace "${this.namespace}"; serving from the source`, error);
@@ -96,6 +105,7 @@ export class TagCache {
       keys,
       gateway,
       versions,
+      near: opened.near,
       events,
       pending,
       remembered: new RememberedTags(settings.rememberedKeys),
@@ -283,7 +293,8 @@ export class TagCache {
       return false;
     }
     const entry: StoredEntry = { v: data, t: Object.fromEntries(versions), a: Date.now() };
-    const ok = await this.parts.gateway.write([{ key: this.parts.keys.entry(key), value: entry, ttl: ttl || undefined }]);
+    // Announced, unlike a computation's write: the entry it replaces may still be valid, and held by near caches.
+    const ok = await this.parts.gateway.write([{ key: this.parts.keys.entry(key), value: entry, ttl: ttl || undefined }], this.parts.keys.channel);
     if (ok) {
       this.parts.remembered.forget(key);
       recordStored(this.parts, key, tags, ttl || undefined);
@@ -298,7 +309,7 @@ export class TagCache {
   async delete(key: string): Promise<boolean> {
     assertKey(key, 'delete');
     this.parts.remembered.forget(key);
-    return this.parts.gateway.remove([this.parts.keys.entry(key)]);
+    return this.parts.gateway.remove([this.parts.keys.entry(key)], this.parts.keys.channel);
   }
 
   /**
