@@ -48,6 +48,9 @@ export async function compute(
     if (minted) for (const [tag, token] of minted) captured.set(tag, token);
     else answered = false;
     mintedAt = minted?.sequence;
+  } else if (answered && versions.ordered && typeof miss?.sequence !== 'number') {
+    // Without a sequence read before the source runs, no tag learned late could be judged, so none stored.
+    mintedAt = await versions.sequence();
   }
   const mark = versions.startMark(miss?.sequence, mintedAt);
   const scope = new TrackingScope(parts.owner, answered ? captured : new Map(), (tags) => versions.capture(tags));

@@ -53,6 +53,14 @@ export class TagVersions {
     return versions;
   }
 
+  /**
+   * The namespace's sequence, written if it has none (a namespace never invalidated, or one whose
+   * sequence was lost); `undefined` when the store did not answer.
+   */
+  async sequence(): Promise<number | undefined> {
+    return (await this.gateway.mint(this.keys.sequence, [], this.ttl))?.sequence;
+  }
+
   /** Writes fresh versions for `tags`; `true` once the store acknowledged them. */
   invalidate(tags: readonly string[], options?: CallOptions): Promise<boolean> {
     return this.gateway.invalidate(this.keys.sequence, tags.map((tag) => this.keys.tag(tag)), this.ttl, options);

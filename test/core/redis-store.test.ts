@@ -68,6 +68,19 @@ describe('TagCache on a Redis of its own', needs('redis'), () => {
     assert.deepEqual(commandDelta(s0, await redis.commandCounts()), { mget: 1 });
   });
 
+  it('in a brand-new namespace, the first computation whose tags are all learned is stored', async () => {
+    const cache = make();
+    let runs = 0;
+    const read = () => cache.wrap('first', async () => {
+      addCacheTags('Learned');
+      return ++runs;
+    });
+    assert.equal(await read(), 1);
+    assert.equal(await read(), 1, 'a hit: the namespace had a sequence before the source ran');
+    await cache.invalidateTags(['Learned']);
+    assert.equal(await read(), 2, 'and the learned tag invalidates it');
+  });
+
   it('with Redis killed, calls return the source value, never throw, and try the store only once', async () => {
     const cache = make({ timeoutMs: 300, invalidationTimeoutMs: 200, circuitBreaker: { resetAfterMs: 60_000 } });
     const errors: string[] = [];
