@@ -2,7 +2,7 @@
  * One process of the multi-process read-after-write test (read-after-write.test.ts): reads and
  * writes one row of a shared SQLite file through a TagCache on a shared Redis, and prints what it
  * did as JSON: when each successful write returned with which version, and what each read that
- * started when got.
+ * started when got through which of its readers (0 declared, 1 nested, 2 late).
  * argv: redis URL, database file, namespace, seed, how long to run (ms), role (`writer`: half the
  * operations write; `reader`: reads only); at most 4000 operations.
  */
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     retry: { initialDelayMs: 20, maxDelayMs: 200 },
   });
   const version = (): number => (db.prepare('SELECT v FROM item WHERE id = 1').get() as { v: number }).v;
-  const reads: [number, number][] = [];
+  const reads: [number, number, number][] = [];
   const writes: [number, number][] = [];
   let rejected = 0;
   const readers = [
@@ -55,7 +55,8 @@ async function main(): Promise<void> {
       }
     } else {
       const startedAt = now();
-      reads.push([startedAt, await readers[Math.floor(random() * readers.length)]()]);
+      const reader = Math.floor(random() * readers.length);
+      reads.push([startedAt, await readers[reader](), reader]);
     }
     await new Promise((resolve) => setTimeout(resolve, random() * 4));
   }
