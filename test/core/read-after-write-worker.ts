@@ -2,16 +2,16 @@
  * One process of the multi-process read-after-write test (read-after-write.test.ts): reads and
  * writes one row of a shared SQLite file through a TagCache on a shared Redis, and prints what it
  * did as JSON: when each successful write returned with which version, and what each read that
- * started when got.
+ * started when got through which of its readers (0 declared, 1 nested, 2 late). Times are on the
+ * machine's monotonic clock, which the test and the other workers read alike; and which keyv it ran.
  * argv: redis URL, database file, namespace, seed, how long to run (ms), role (`writer`: half the
  * operations write; `reader`: reads only); at most 4000 operations.
  */
-import { performance } from 'node:perf_hooks';
 import { TagCache, addCacheTags } from '../../lib/index.js';
+import { machineNow as now } from '../support/machine-clock.js';
 import { openSqlite } from './sqlite-file.js';
 
 const [url, file, namespace, seedText, runMs, role] = process.argv.slice(2);
-const now = (): number => performance.timeOrigin + performance.now();
 
 let seed = Number(seedText);
 const random = (): number => {
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     retry: { initialDelayMs: 20, maxDelayMs: 200 },
   });
   const version = (): number => (db.prepare('SELECT v FROM item WHERE id = 1').get() as { v: number }).v;
-  const reads: [number, number][] = [];
+  const reads: [number, number, number][] = [];
   const writes: [number, number][] = [];
   let rejected = 0;
   const readers = [
@@ -55,13 +55,14 @@ async function main(): Promise<void> {
       }
     } else {
       const startedAt = now();
-      reads.push([startedAt, await readers[Math.floor(random() * readers.length)]()]);
+      const reader = Math.floor(random() * readers.length);
+      reads.push([startedAt, await readers[reader](), reader]);
     }
     await new Promise((resolve) => setTimeout(resolve, random() * 4));
   }
   await cache.close();
   db.close();
-  process.stdout.write(JSON.stringify({ reads, writes, rejected }));
+  process.stdout.write(JSON.stringify({ reads, writes, rejected, keyv: require.resolve('keyv') }));
 }
 
 main().catch((error: unknown) => {

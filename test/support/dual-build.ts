@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { legPreloads } from './leg-preloads.js';
 
 /*
  * An application can load both builds of cache-tags in one process: its own ESM code imports one,
@@ -14,11 +15,8 @@ export const root = join(__dirname, '..', '..', '..');
 /** `skip` for the suites: they need dist/. */
 export const needsDist = existsSync(join(root, 'dist/cjs/index.js')) ? false : 'dist/ is not built (npm run build)';
 
-/** The resolution preloads this process runs with (a version leg's), for the child to run with too. */
-const preloads = process.execArgv.flatMap((arg, i, all) => (arg === '--import' || arg === '--require' ? [arg, all[i + 1]] : /^--(import|require)=/.test(arg) ? [arg] : []));
-
-/** Runs `code` as an ES module in a child process at the repository's root; returns what it printed. */
-export const run = (code: string): string => execFileSync(process.execPath, [...preloads, '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' }).trim();
+/** Runs `code` as an ES module in a child process at the repository's root (with a leg's preloads); returns what it printed. */
+export const run = (code: string): string => execFileSync(process.execPath, [...legPreloads, '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' }).trim();
 
 /** Loads the CommonJS build first (it patches the ORM's prototypes first), then wires an ORM with the ESM build. */
 export const prelude = (subpath: string): string => `
