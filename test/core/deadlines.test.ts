@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { performance } from 'node:perf_hooks';
 import { Deadlines } from '../../lib/core/deadlines.js';
 
 /** Resolves once `expire` of a deadline ran, with the names of those that ran before it. */
@@ -23,6 +24,17 @@ describe('store-call deadlines on one timer', () => {
     assert.deepEqual(await short, ['short'], 'the timer armed for the longer bound must not delay the shorter one');
     assert.deepEqual(await long, ['short', 'long']);
     assert.equal(deadlines.settle(settled), false, 'settling twice is refused');
+  });
+
+  it('a timer that fires late expires the calls that are due earliest bound first', async () => {
+    const deadlines = new Deadlines();
+    const expired: string[] = [];
+    const long = expiring(deadlines, 20, 'long', expired);
+    const short = expiring(deadlines, 10, 'short', expired);
+    const busyUntil = performance.now() + 40;
+    while (performance.now() < busyUntil); // a busy event loop: both are due when the timer fires
+    assert.deepEqual(await short, ['short']);
+    assert.deepEqual(await long, ['short', 'long']);
   });
 
   it('refuses to settle a call whose time is up, so that its late answer is ignored', async () => {
