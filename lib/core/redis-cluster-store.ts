@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Keyv } from 'keyv';
 import { CacheTagsError } from './errors.js';
 import { PLAIN_JSON, SCRIPTS, loadKeyvRedis, type Script } from './redis-store.js';
@@ -19,13 +20,26 @@ export interface RedisClusterStoreOption {
   };
 }
 
+/** What the driver needs of one node's client, in node-redis's view of the cluster. */
+interface NodeClient {
+  readonly isReady: boolean;
+}
+
 /** The part of a node-redis cluster client this driver uses. */
 interface ClusterClient {
   readonly isOpen: boolean;
+  /** The masters node-redis routes to now (a client each, once connected). */
+  readonly masters: readonly { client?: NodeClient }[];
+  /**
+   * node-redis's slot map. Internal to node-redis (hence the underscore), but its `rediscover` is
+   * the only way to have the client ask the cluster who owns the slots other than a MOVED reply.
+   */
+  readonly _slots?: { rediscover(startWith: NodeClient | { options: { url: string } }): Promise<void> };
   connect(): Promise<unknown>;
   close(): Promise<unknown>;
   destroy(): void;
   on(event: 'error', listener: (error: unknown) => void): unknown;
+  on(event: 'node-error', listener: (error: unknown) => void): unknown;
   get(key: string): Promise<string | null>;
   set(key: string, value: string, options?: { expiration?: { type: 'PX'; value: number }; condition?: 'NX'; GET?: boolean }): Promise<string | null>;
   del(key: string): Promise<number>;
@@ -34,6 +48,9 @@ interface ClusterClient {
 }
 
 const TAG_KEY = /^\{([^}]*)\}:t:/;
+
+/** How often the slots are asked for while a master's connection is down. */
+const REDISCOVERY_MS = 100;
 
 /*
  * docs/cluster.md, "Layout": the key builder gives tag versions the namespace's hash tag
@@ -59,8 +76,16 @@ export class RedisClusterDriver implements StoreDriver {
   readonly ordered = true;
   private connecting: Promise<void> | undefined;
   private connected = false;
+  private following: Promise<void> | undefined;
+  private closed = false;
 
-  constructor(private readonly client: ClusterClient) {}
+  /** `rootNode`: where to ask for the slots when no master of the last map answers. */
+  constructor(
+    private readonly client: ClusterClient,
+    private readonly rootNode: { url: string },
+  ) {
+    client.on('node-error', () => this.followFailover());
+  }
 
   async read(keys: readonly string[]): Promise<unknown[]> {
     const rows = await Promise.all(keys.map((key) => this.client.get(clusterKey(key))));
@@ -130,7 +155,32 @@ export class RedisClusterDriver implements StoreDriver {
     return this.connecting;
   }
 
+  /*
+   * docs/cluster.md, "A killed master". node-redis learns of a new owner of a slot only from a MOVED
+   * or ASK reply, and a master that died answers nothing: its slots would stay mapped to it, and
+   * every call for them would fail, after its replica took over and forever. So while the
+   * connection to a master is down, the driver has node-redis ask the cluster for the slots every
+   * REDISCOVERY_MS: once the replica took over, the map gives it the slots and drops the dead node.
+   * A master that comes back as the master (a restart) ends the loop too.
+   */
+  private followFailover(): void {
+    const slots = this.client._slots;
+    if (this.following || this.closed || typeof slots?.rediscover !== 'function') return;
+    const masterDown = (): boolean => this.client.masters.some((master) => master.client !== undefined && !master.client.isReady);
+    this.following = (async () => {
+      while (!this.closed && masterDown()) {
+        const answering = this.client.masters.find((master) => master.client?.isReady)?.client;
+        // It tries the root nodes when the node it starts with does not answer; a failure is the loop's to retry.
+        await slots.rediscover(answering ?? { options: this.rootNode }).catch(() => undefined);
+        await sleep(REDISCOVERY_MS, undefined, { ref: false });
+      }
+    })().finally(() => {
+      this.following = undefined;
+    });
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     if (this.client.isOpen) await this.client.close();
     else this.client.destroy();
   }
@@ -182,8 +232,9 @@ function rootNodesOf(option: RedisClusterStoreOption): URL[] {
 export function createRedisClusterStore(option: RedisClusterStoreOption, timeoutMs: number): { keyv: Keyv; driver: RedisClusterDriver } {
   const urls = rootNodesOf(option);
   const mod = loadKeyvRedis(`cluster ${urls[0].host}`);
+  const rootNodes = urls.map((url) => ({ url: `redis://${url.host}` }));
   const cluster = mod.createCluster({
-    rootNodes: urls.map((url) => ({ url: `redis://${url.host}` })),
+    rootNodes,
     defaults: {
       ...credentials(urls[0]),
       disableOfflineQueue: true,
@@ -195,7 +246,7 @@ export function createRedisClusterStore(option: RedisClusterStoreOption, timeout
   const adapter = new mod.default(cluster, { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: timeoutMs });
   const keyv = new Keyv(adapter, { useKeyPrefix: false, throwOnErrors: true, namespace: undefined, ...PLAIN_JSON });
   keyv.on('error', () => undefined);
-  const driver = new RedisClusterDriver(client);
+  const driver = new RedisClusterDriver(client, rootNodes[0]);
   void driver.ready();
   return { keyv, driver };
 }

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,17 @@ import { freePort } from './redis-server.js';
 
 const run = promisify(execFile);
 
+/** `skip` option for a suite that starts its own cluster: false when redis-server and redis-cli are installed. */
+export function clusterTools(): { skip: string | false } {
+  try {
+    execFileSync('redis-server', ['--version']);
+    execFileSync('redis-cli', ['--version']);
+    return { skip: false };
+  } catch {
+    return { skip: 'redis-server or redis-cli is not installed' };
+  }
+}
+
 /** One line of `CLUSTER NODES`. */
 interface ClusterNode {
   id: string;
@@ -18,23 +29,33 @@ interface ClusterNode {
   masterId: string | undefined;
 }
 
+/** How {@link OwnRedisCluster.start} sets the nodes up. */
+export interface OwnClusterOptions {
+  /**
+   * `cluster-node-timeout`: how long a master may not answer before the others fail it over to its
+   * replica. Low for tests that kill a master; a loaded machine may then fail over a slow one.
+   * @default 3000
+   */
+  nodeTimeoutMs?: number;
+}
+
 /**
  * A Redis Cluster of the test's own: 3 masters and a replica each, on free loopback ports, with
  * its node files in a temporary directory that {@link OwnRedisCluster.stop} deletes.
  */
 export class OwnRedisCluster {
-  private readonly processes: ChildProcess[] = [];
+  private readonly processes = new Map<number, ChildProcess>();
 
-  private constructor(readonly ports: number[], private readonly dir: string) {}
+  private constructor(readonly ports: number[], private readonly dir: string, private readonly nodeTimeoutMs: number) {}
 
-  static async start(): Promise<OwnRedisCluster> {
+  static async start({ nodeTimeoutMs = 3000 }: OwnClusterOptions = {}): Promise<OwnRedisCluster> {
     const ports: number[] = [];
     while (ports.length < 6) {
       const port = await freePort();
       // A cluster node also listens on port + 10000 (the bus).
       if (port < 55_000 && !ports.includes(port)) ports.push(port);
     }
-    const cluster = new OwnRedisCluster(ports, await mkdtemp(join(tmpdir(), 'cache-tags-cluster-')));
+    const cluster = new OwnRedisCluster(ports, await mkdtemp(join(tmpdir(), 'cache-tags-cluster-')), nodeTimeoutMs);
     try {
       await cluster.create();
     } catch (error) {
@@ -50,14 +71,7 @@ export class OwnRedisCluster {
   }
 
   private async create(): Promise<void> {
-    for (const port of this.ports) {
-      this.processes.push(spawn('redis-server', [
-        '--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir,
-        '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '3000',
-        '--appendonly', 'no', '--save', '',
-      ], { stdio: 'ignore' }));
-    }
-    for (const port of this.ports) await this.until(port, async () => (await this.command(port, 'PING')) === 'PONG');
+    for (const port of this.ports) await this.spawnNode(port);
     await run('redis-cli', ['--cluster', 'create', ...this.ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '1', '--cluster-yes']);
     await this.settled();
   }
@@ -115,13 +129,11 @@ export class OwnRedisCluster {
 
   /** `CLUSTER FAILOVER` on the replica of the master at `port`; resolves once the replica leads. */
   async failover(port: number): Promise<number> {
-    const nodes = await this.nodes();
-    const master = nodes.find((node) => node.port === port)!;
-    const replica = nodes.find((node) => node.masterId === master.id)!;
-    await this.command(replica.port, 'CLUSTER', 'FAILOVER');
-    await this.until(replica.port, async () => /role:master/.test(String(await this.command(replica.port, 'INFO', 'replication'))));
+    const replica = await this.replicaOf(port);
+    await this.command(replica, 'CLUSTER', 'FAILOVER');
+    await this.untilMaster(replica);
     await this.settled();
-    return replica.port;
+    return replica;
   }
 
   /**
@@ -144,16 +156,85 @@ export class OwnRedisCluster {
     };
   }
 
+  /**
+   * Kills the node at `port` (SIGKILL, as a crash would: no goodbye to its replica or the clients).
+   * Its replica takes over once the other masters have not heard from it for `nodeTimeoutMs`.
+   */
+  async kill(port: number): Promise<void> {
+    const proc = this.processes.get(port);
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const gone = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGKILL');
+    await gone;
+  }
+
+  /**
+   * Starts the node at `port` again with its node file: a master that was failed over while it was
+   * down rejoins as a replica of the node that took its slots.
+   */
+  async restart(port: number): Promise<void> {
+    await this.spawnNode(port);
+  }
+
+  /** The port of the replica that follows the master at `port`. */
+  async replicaOf(port: number): Promise<number> {
+    const nodes = await this.nodes();
+    const master = nodes.find((node) => node.port === port)!;
+    return nodes.find((node) => node.masterId === master.id)!.port;
+  }
+
+  /** Waits until the node at `port` is a master and says the cluster is ok. */
+  async untilMaster(port: number): Promise<void> {
+    await this.until(port, async () => /role:master/.test(String(await this.command(port, 'INFO', 'replication'))) && /cluster_state:ok/.test(String(await this.command(port, 'CLUSTER', 'INFO'))));
+  }
+
+  /**
+   * `redis-cli --cluster reshard`: moves the first `slots` slots of the master at `from` to the
+   * master at `to`, one slot at a time (each marked MIGRATING/IMPORTING, its keys moved with
+   * `MIGRATE`, then given to `to`), as an operator would.
+   */
+  async reshard(from: number, to: number, slots: number): Promise<void> {
+    const nodes = await this.nodes();
+    const id = (port: number): string => nodes.find((node) => node.port === port)!.id;
+    await run('redis-cli', ['--cluster', 'reshard', `127.0.0.1:${from}`, '--cluster-from', id(from), '--cluster-to', id(to), '--cluster-slots', String(slots), '--cluster-yes', '--cluster-pipeline', '1']);
+  }
+
+  /** The slots the master at `port` holds, lowest first. */
+  async slotsOf(port: number): Promise<number[]> {
+    const shards = (await this.command(port, 'CLUSTER', 'SLOTS')) as [number, number, [string, number, string]][];
+    const slots: number[] = [];
+    for (const [from, to, [, owner]] of shards) if (owner === port) for (let slot = from; slot <= to; slot++) slots.push(slot);
+    return slots.sort((a, b) => a - b);
+  }
+
+  /** The hash slot of each key, asked of one node on one connection. */
+  async keySlots(keys: readonly string[]): Promise<number[]> {
+    const client = createClient({ socket: { host: '127.0.0.1', port: this.ports[0], reconnectStrategy: false } });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      return await Promise.all(keys.map(async (key) => Number(await client.sendCommand(['CLUSTER', 'KEYSLOT', key]))));
+    } finally {
+      client.destroy();
+    }
+  }
+
   /** Stops every node and deletes the node files. */
   async stop(): Promise<void> {
-    const running = this.processes.filter((proc) => proc.exitCode === null && proc.signalCode === null);
-    await Promise.all(running.map((proc) => {
-      const gone = new Promise((resolve) => proc.once('exit', resolve));
-      proc.kill('SIGKILL');
-      return gone;
-    }));
+    await Promise.all(this.ports.map((port) => this.kill(port)));
     await rm(this.dir, { recursive: true, force: true });
   }
+
+  private async spawnNode(port: number): Promise<void> {
+    this.processes.set(port, spawn('redis-server', [
+      '--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir,
+      '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(this.nodeTimeoutMs),
+      // A replica's first sync starts at once, not after the default 5 s wait for more replicas.
+      '--appendonly', 'no', '--save', '', '--repl-diskless-sync-delay', '0',
+    ], { stdio: 'ignore' }));
+    await this.until(port, async () => (await this.command(port, 'PING')) === 'PONG');
+  }
+
 
   private async until(port: number, check: () => Promise<boolean>): Promise<void> {
     for (let attempt = 0; attempt < 1200; attempt++) {
