@@ -4,49 +4,13 @@
  * cluster plays another process.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { addCacheTags, CacheTagsError, TagCache, type TagCacheOptions } from '../../lib/index.js';
 import { clusterKey } from '../../lib/core/redis-cluster-store.js';
-import { OwnRedisCluster } from '../support/redis-cluster.js';
+import { Row } from '../support/cached-row.js';
+import { OwnRedisCluster, clusterTools } from '../support/redis-cluster.js';
 
-function hasRedisServer(): { skip: string | false } {
-  try {
-    execFileSync('redis-server', ['--version']);
-    execFileSync('redis-cli', ['--version']);
-    return { skip: false };
-  } catch {
-    return { skip: 'redis-server or redis-cli is not installed' };
-  }
-}
-
-/** A row of the "database" and the cached reads of it: `stale` counts reads older than the last write that returned. */
-class Row {
-  value = 0;
-  stale = 0;
-  runs = 0;
-  writes = 0;
-
-  constructor(private readonly tags: string[]) {}
-
-  read(cache: TagCache, key = 'row'): Promise<number> {
-    return cache.wrap(key, () => (this.runs++, this.value), { tags: this.tags });
-  }
-
-  /** A read that must see the last write that returned. */
-  async check(cache: TagCache, key?: string): Promise<void> {
-    const expected = this.value;
-    if ((await this.read(cache, key)) !== expected) this.stale++;
-  }
-
-  async write(cache: TagCache, tags = this.tags): Promise<void> {
-    this.value++;
-    this.writes++;
-    await cache.invalidateTags(tags);
-  }
-}
-
-describe('TagCache on a Redis Cluster', hasRedisServer(), () => {
+describe('TagCache on a Redis Cluster', clusterTools(), () => {
   let cluster: OwnRedisCluster;
   const caches: TagCache[] = [];
   let namespaces = 0;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { createClient } from 'redis';
-import { freePort } from './redis-server.js';
+import { commandCountsIn, freePort } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -164,6 +164,7 @@ export class OwnRedisCluster {
     const proc = this.processes.get(port);
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const gone = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGCONT');
     proc.kill('SIGKILL');
     await gone;
   }
@@ -181,6 +182,21 @@ export class OwnRedisCluster {
     const nodes = await this.nodes();
     const master = nodes.find((node) => node.port === port)!;
     return nodes.find((node) => node.masterId === master.id)!.port;
+  }
+
+  /** Freezes the node at `port` (SIGSTOP): its connections stay open, nothing is answered. */
+  pause(port: number): void {
+    this.processes.get(port)?.kill('SIGSTOP');
+  }
+
+  /** Thaws a node {@link pause}d; it answers what was sent meanwhile. */
+  resume(port: number): void {
+    this.processes.get(port)?.kill('SIGCONT');
+  }
+
+  /** Calls of each command the node at `port` has run, from `INFO commandstats`. */
+  async commandCounts(port: number): Promise<Record<string, number>> {
+    return commandCountsIn(String(await this.command(port, 'INFO', 'commandstats')));
   }
 
   /** Waits until the node at `port` is a master and says the cluster is ok. */
