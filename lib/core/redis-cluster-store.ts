@@ -13,10 +13,18 @@ import { describe } from './tracking-scope.js';
 export interface RedisClusterStoreOption {
   cluster: {
     /**
-     * `redis://` URLs of some nodes of the cluster (one is enough; the rest are discovered). The
-     * user name and password of the first one are used for every node.
+     * `redis://` (or, all of them, `rediss://` for TLS) URLs of some nodes of the cluster (one is
+     * enough; the rest are discovered). The user name and password of the first one are used for
+     * every node.
      */
     rootNodes: string[];
+    /**
+     * node-redis client options for every node (node-redis's `RedisClusterOptions['defaults']`),
+     * merged over cache-tags' own: e.g. `{ socket: { ca, cert, key } }` for TLS nodes. The offline
+     * queue stays disabled (calls must fail fast for the circuit breaker), whatever is set here.
+     * @default {}
+     */
+    defaults?: Record<string, unknown>;
   };
 }
 
@@ -209,20 +217,25 @@ export function isClusterOption(store: unknown): store is RedisClusterStoreOptio
   return typeof store === 'object' && store !== null && Object.keys(store).includes('cluster');
 }
 
-/** The root node URLs of a cluster option, or a {@link CacheTagsError} naming what is wrong. */
-function rootNodesOf(option: RedisClusterStoreOption): URL[] {
+/** The root node URLs and node defaults of a cluster option, or a {@link CacheTagsError} naming what is wrong. */
+function settingsOf(option: RedisClusterStoreOption): { urls: URL[]; defaults: Record<string, unknown> } {
   const where = 'TagCache option store.cluster';
   const { cluster } = option as { cluster: unknown };
   if (typeof cluster !== 'object' || cluster === null) throw new CacheTagsError('E_INVALID_OPTION', `${where} must be an object with rootNodes, got ${describe(cluster)}`);
-  const { rootNodes } = cluster as { rootNodes?: unknown };
+  const { rootNodes, defaults = {} } = cluster as { rootNodes?: unknown; defaults?: unknown };
   if (!Array.isArray(rootNodes) || rootNodes.length === 0) {
     throw new CacheTagsError('E_INVALID_OPTION', `${where}.rootNodes must be a non-empty array of redis:// URLs, got ${describe(rootNodes)}`);
   }
-  return rootNodes.map((node: unknown, index) => {
-    const url = typeof node === 'string' && /^redis:\/\/[^/]+:\d+\/?$/.test(node) ? new URL(node) : undefined;
-    if (!url?.port) throw new CacheTagsError('E_INVALID_OPTION', `${where}.rootNodes[${index}] must be a redis://host:port URL, got ${typeof node === 'string' ? JSON.stringify(node.replace(/\/\/[^@/]*@/, '//***@')) : describe(node)}`);
+  if (typeof defaults !== 'object' || defaults === null || Array.isArray(defaults)) throw new CacheTagsError('E_INVALID_OPTION', `${where}.defaults must be an object of node-redis client options, got ${describe(defaults)}`);
+  const urls = rootNodes.map((node: unknown, index) => {
+    const url = typeof node === 'string' && /^rediss?:\/\/[^/]+:\d+\/?$/.test(node) ? new URL(node) : undefined;
+    if (!url?.port) throw new CacheTagsError('E_INVALID_OPTION', `${where}.rootNodes[${index}] must be a redis://host:port or rediss://host:port URL, got ${typeof node === 'string' ? JSON.stringify(node.replace(/\/\/[^@/]*@/, '//***@')) : describe(node)}`);
     return url;
   });
+  if (urls.some((url) => url.protocol !== urls[0].protocol)) {
+    throw new CacheTagsError('E_INVALID_OPTION', `${where}.rootNodes mixes redis:// and rediss:// URLs: every node of a cluster speaks TLS or none does`);
+  }
+  return { urls, defaults: defaults as Record<string, unknown> };
 }
 
 /**
@@ -230,15 +243,18 @@ function rootNodesOf(option: RedisClusterStoreOption): URL[] {
  * driver. Connections fail fast and reconnect by themselves, as for a `redis://` store.
  */
 export function createRedisClusterStore(option: RedisClusterStoreOption, timeoutMs: number): { keyv: Keyv; driver: RedisClusterDriver } {
-  const urls = rootNodesOf(option);
+  const { urls, defaults } = settingsOf(option);
   const mod = loadKeyvRedis(`cluster ${urls[0].host}`);
-  const rootNodes = urls.map((url) => ({ url: `redis://${url.host}` }));
+  const rootNodes = urls.map((url) => ({ url: `${url.protocol}//${url.host}` }));
+  // The nodes node-redis discovers are reached by host and port alone: TLS must be in their defaults.
+  const tls = urls[0].protocol === 'rediss:' ? { tls: true } : {};
   const cluster = mod.createCluster({
     rootNodes,
     defaults: {
       ...credentials(urls[0]),
+      ...defaults,
       disableOfflineQueue: true,
-      socket: { connectTimeout: Math.max(timeoutMs, 1), reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
+      socket: { connectTimeout: Math.max(timeoutMs, 1), reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000), ...tls, ...(defaults.socket as object | undefined) },
     },
   });
   const client = cluster as unknown as ClusterClient;

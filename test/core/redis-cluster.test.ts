@@ -146,7 +146,9 @@ describe('TagCache on a Redis Cluster', clusterTools(), () => {
     const refused = (store: unknown, message: RegExp) => assert.throws(() => new TagCache({ store: store as TagCacheOptions['store'] }), (error: unknown) => error instanceof CacheTagsError && error.code === 'E_INVALID_OPTION' && message.test(error.message));
     refused({ cluster: 'redis://127.0.0.1:7000' }, /store\.cluster must be an object with rootNodes, got "redis:\/\/127/);
     refused({ cluster: { rootNodes: [] } }, /store\.cluster\.rootNodes must be a non-empty array of redis:\/\/ URLs/);
-    refused({ cluster: { rootNodes: ['redis://127.0.0.1:7000', 'http://x:1'] } }, /store\.cluster\.rootNodes\[1\] must be a redis:\/\/host:port URL, got "http:\/\/x:1"/);
+    refused({ cluster: { rootNodes: ['redis://127.0.0.1:7000', 'http://x:1'] } }, /store\.cluster\.rootNodes\[1\] must be a redis:\/\/host:port or rediss:\/\/host:port URL, got "http:\/\/x:1"/);
+    refused({ cluster: { rootNodes: ['redis://127.0.0.1:7000', 'rediss://127.0.0.1:7001'] } }, /store\.cluster\.rootNodes mixes redis:\/\/ and rediss:\/\/ URLs/);
+    refused({ cluster: { rootNodes: ['redis://127.0.0.1:7000'], defaults: 'tls' } }, /store\.cluster\.defaults must be an object of node-redis client options, got "tls"/);
     refused({ cluster: { rootNodes: ['redis://user:secret@127.0.0.1'] } }, /rootNodes\[0\].*got "redis:\/\/\*\*\*@127\.0\.0\.1"/);
   });
 });

@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -37,6 +37,12 @@ export interface OwnClusterOptions {
    * @default 3000
    */
   nodeTimeoutMs?: number;
+  /**
+   * Nodes that speak TLS only (clients, the cluster bus and replication), with a certificate for
+   * 127.0.0.1 signed by a CA of the cluster's own ({@link OwnRedisCluster.ca}).
+   * @default false
+   */
+  tls?: boolean;
 }
 
 /**
@@ -46,9 +52,12 @@ export interface OwnClusterOptions {
 export class OwnRedisCluster {
   private readonly processes = new Map<number, ChildProcess>();
 
+  /** The PEM of the CA that signed the nodes' certificate, when they speak TLS. */
+  ca: string | undefined;
+
   private constructor(readonly ports: number[], private readonly dir: string, private readonly nodeTimeoutMs: number) {}
 
-  static async start({ nodeTimeoutMs = 3000 }: OwnClusterOptions = {}): Promise<OwnRedisCluster> {
+  static async start({ nodeTimeoutMs = 3000, tls = false }: OwnClusterOptions = {}): Promise<OwnRedisCluster> {
     const ports: number[] = [];
     while (ports.length < 6) {
       const port = await freePort();
@@ -57,6 +66,7 @@ export class OwnRedisCluster {
     }
     const cluster = new OwnRedisCluster(ports, await mkdtemp(join(tmpdir(), 'cache-tags-cluster-')), nodeTimeoutMs);
     try {
+      if (tls) await cluster.makeCertificates();
       await cluster.create();
     } catch (error) {
       await cluster.stop();
@@ -67,12 +77,12 @@ export class OwnRedisCluster {
 
   /** The root node URLs for `store: { cluster: { rootNodes } }`. */
   get rootNodes(): string[] {
-    return this.ports.slice(0, 3).map((port) => `redis://127.0.0.1:${port}`);
+    return this.ports.slice(0, 3).map((port) => `${this.ca ? 'rediss' : 'redis'}://127.0.0.1:${port}`);
   }
 
   private async create(): Promise<void> {
     for (const port of this.ports) await this.spawnNode(port);
-    await run('redis-cli', ['--cluster', 'create', ...this.ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '1', '--cluster-yes']);
+    await run('redis-cli', [...this.cliTls(), '--cluster', 'create', ...this.ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '1', '--cluster-yes']);
     await this.settled();
   }
 
@@ -100,7 +110,7 @@ export class OwnRedisCluster {
 
   /** Runs one command on the node at `port`, on a connection of its own. */
   async command(port: number, ...args: string[]): Promise<unknown> {
-    const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false } });
+    const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false, ...this.clientTls() } });
     client.on('error', () => undefined);
     await client.connect();
     try {
@@ -212,7 +222,7 @@ export class OwnRedisCluster {
   async reshard(from: number, to: number, slots: number): Promise<void> {
     const nodes = await this.nodes();
     const id = (port: number): string => nodes.find((node) => node.port === port)!.id;
-    await run('redis-cli', ['--cluster', 'reshard', `127.0.0.1:${from}`, '--cluster-from', id(from), '--cluster-to', id(to), '--cluster-slots', String(slots), '--cluster-yes', '--cluster-pipeline', '1']);
+    await run('redis-cli', [...this.cliTls(), '--cluster', 'reshard', `127.0.0.1:${from}`, '--cluster-from', id(from), '--cluster-to', id(to), '--cluster-slots', String(slots), '--cluster-yes', '--cluster-pipeline', '1']);
   }
 
   /** The slots the master at `port` holds, lowest first. */
@@ -225,7 +235,7 @@ export class OwnRedisCluster {
 
   /** The hash slot of each key, asked of one node on one connection. */
   async keySlots(keys: readonly string[]): Promise<number[]> {
-    const client = createClient({ socket: { host: '127.0.0.1', port: this.ports[0], reconnectStrategy: false } });
+    const client = createClient({ socket: { host: '127.0.0.1', port: this.ports[0], reconnectStrategy: false, ...this.clientTls() } });
     client.on('error', () => undefined);
     await client.connect();
     try {
@@ -241,9 +251,29 @@ export class OwnRedisCluster {
     await rm(this.dir, { recursive: true, force: true });
   }
 
+  /** A CA and a certificate for 127.0.0.1 it signed, in the nodes' directory. */
+  private async makeCertificates(): Promise<void> {
+    const openssl = (...args: string[]) => run('openssl', args, { cwd: this.dir });
+    const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    await openssl('req', '-x509', ...key, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=cache-tags test CA');
+    await openssl('req', ...key, '-keyout', 'node.key', '-out', 'node.csr', '-subj', '/CN=127.0.0.1');
+    await writeFile(join(this.dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    await openssl('x509', '-req', '-in', 'node.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'node.crt', '-days', '1', '-extfile', 'san.ext');
+    this.ca = await readFile(join(this.dir, 'ca.crt'), 'utf8');
+  }
+
+  private clientTls(): { tls?: true; ca?: string } {
+    return this.ca ? { tls: true, ca: this.ca } : {};
+  }
+
+  private cliTls(): string[] {
+    return this.ca ? ['--tls', '--cacert', join(this.dir, 'ca.crt')] : [];
+  }
+
   private async spawnNode(port: number): Promise<void> {
     this.processes.set(port, spawn('redis-server', [
-      '--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir,
+      ...(this.ca ? ['--port', '0', '--tls-port', String(port), '--tls-cluster', 'yes', '--tls-replication', 'yes', '--tls-auth-clients', 'no', ...['cert', 'key', 'ca-cert'].flatMap((file) => [`--tls-${file}-file`, join(this.dir, file === 'ca-cert' ? 'ca.crt' : `node.${file === 'cert' ? 'crt' : 'key'}`)])] : ['--port', String(port)]),
+      '--bind', '127.0.0.1', '--dir', this.dir,
       '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(this.nodeTimeoutMs),
       // A replica's first sync starts at once, not after the default 5 s wait for more replicas.
       '--appendonly', 'no', '--save', '', '--repl-diskless-sync-delay', '0',
