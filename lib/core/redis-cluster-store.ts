@@ -7,11 +7,24 @@ import { orderedToken } from './tokens.js';
 import { describe } from './tracking-scope.js';
 
 /**
- * A Redis Cluster as the store: `store: { cluster: { rootNodes: ['redis://host:port', …] } }`.
+ * A node-redis cluster client of the application's own (`createCluster(…)` of node-redis 5),
+ * connected (after `await cluster.connect()`) or not yet: cache-tags connects it if it is not open,
+ * and never closes it. Its options are the application's: with node-redis's default offline queue,
+ * calls to a node that is down wait (within `timeoutMs`) instead of failing at once.
+ * @public
+ */
+export interface RedisClusterClient {
+  readonly isOpen: boolean;
+  connect(): Promise<unknown>;
+}
+
+/**
+ * A Redis Cluster as the store: `store: { cluster: { rootNodes: ['redis://host:port', …] } }`, or
+ * `store: { cluster: client }` with a node-redis cluster client of your own.
  * @public
  */
 export interface RedisClusterStoreOption {
-  cluster: {
+  cluster: RedisClusterClient | {
     /**
      * `redis://` (or, all of them, `rediss://` for TLS) URLs of some nodes of the cluster (one is
      * enough; the rest are discovered). The user name and password of the first one are used for
@@ -48,6 +61,7 @@ interface ClusterClient {
   destroy(): void;
   on(event: 'error', listener: (error: unknown) => void): unknown;
   on(event: 'node-error', listener: (error: unknown) => void): unknown;
+  off(event: 'node-error', listener: (error: unknown) => void): unknown;
   get(key: string): Promise<string | null>;
   set(key: string, value: string, options?: { expiration?: { type: 'PX'; value: number }; condition?: 'NX'; GET?: boolean }): Promise<string | null>;
   del(key: string): Promise<number>;
@@ -83,16 +97,19 @@ export class RedisClusterDriver implements StoreDriver {
   readonly local = false;
   readonly ordered = true;
   private connecting: Promise<void> | undefined;
-  private connected = false;
+  private connected: boolean;
   private following: Promise<void> | undefined;
   private closed = false;
+  private readonly onNodeError = (): void => this.followFailover();
 
   /** `rootNode`: where to ask for the slots when no master of the last map answers. */
   constructor(
     private readonly client: ClusterClient,
-    private readonly rootNode: { url: string },
+    private readonly rootNode: { url: string } | undefined,
   ) {
-    client.on('node-error', () => this.followFailover());
+    // A client handed over open was connected by its owner.
+    this.connected = client.isOpen;
+    client.on('node-error', this.onNodeError);
   }
 
   async read(keys: readonly string[]): Promise<unknown[]> {
@@ -178,8 +195,9 @@ export class RedisClusterDriver implements StoreDriver {
     this.following = (async () => {
       while (!this.closed && masterDown()) {
         const answering = this.client.masters.find((master) => master.client?.isReady)?.client;
+        const startWith = answering ?? (this.rootNode && { options: this.rootNode });
         // It tries the root nodes when the node it starts with does not answer; a failure is the loop's to retry.
-        await slots.rediscover(answering ?? { options: this.rootNode }).catch(() => undefined);
+        if (startWith) await slots.rediscover(startWith).catch(() => undefined);
         await sleep(REDISCOVERY_MS, undefined, { ref: false });
       }
     })().finally(() => {
@@ -187,8 +205,13 @@ export class RedisClusterDriver implements StoreDriver {
     });
   }
 
-  async close(): Promise<void> {
+  release(): void {
     this.closed = true;
+    this.client.off('node-error', this.onNodeError);
+  }
+
+  async close(): Promise<void> {
+    this.release();
     if (this.client.isOpen) await this.client.close();
     else this.client.destroy();
   }
@@ -212,6 +235,11 @@ function isOutOfMemory(error: unknown): boolean {
   return /^OOM\b/.test((error as Error)?.message ?? '');
 }
 
+/** Whether `cluster` is a node-redis cluster client rather than options to make one. */
+function isClusterClient(cluster: unknown): cluster is ClusterClient {
+  return typeof cluster === 'object' && cluster !== null && typeof (cluster as ClusterClient).connect === 'function' && 'masters' in cluster;
+}
+
 /** Whether a `store` option asks for a Redis Cluster (then {@link createRedisClusterStore} validates it). */
 export function isClusterOption(store: unknown): store is RedisClusterStoreOption {
   return typeof store === 'object' && store !== null && Object.keys(store).includes('cluster');
@@ -221,7 +249,7 @@ export function isClusterOption(store: unknown): store is RedisClusterStoreOptio
 function settingsOf(option: RedisClusterStoreOption): { urls: URL[]; defaults: Record<string, unknown> } {
   const where = 'TagCache option store.cluster';
   const { cluster } = option as { cluster: unknown };
-  if (typeof cluster !== 'object' || cluster === null) throw new CacheTagsError('E_INVALID_OPTION', `${where} must be an object with rootNodes, got ${describe(cluster)}`);
+  if (typeof cluster !== 'object' || cluster === null) throw new CacheTagsError('E_INVALID_OPTION', `${where} must be an object with rootNodes or a node-redis cluster client, got ${describe(cluster)}`);
   const { rootNodes, defaults = {} } = cluster as { rootNodes?: unknown; defaults?: unknown };
   if (!Array.isArray(rootNodes) || rootNodes.length === 0) {
     throw new CacheTagsError('E_INVALID_OPTION', `${where}.rootNodes must be a non-empty array of redis:// URLs, got ${describe(rootNodes)}`);
@@ -239,10 +267,16 @@ function settingsOf(option: RedisClusterStoreOption): { urls: URL[]; defaults: R
 }
 
 /**
- * A cluster cache-tags creates from the option: the Keyv users see (over the same client), and the
- * driver. Connections fail fast and reconnect by themselves, as for a `redis://` store.
+ * The cluster of the option: the Keyv users see (over the same client), the driver, and whether
+ * cache-tags made the client (and so closes it). A client it makes fails fast and reconnects by
+ * itself, as for a `redis://` store.
  */
-export function createRedisClusterStore(option: RedisClusterStoreOption, timeoutMs: number): { keyv: Keyv; driver: RedisClusterDriver } {
+export function createRedisClusterStore(option: RedisClusterStoreOption, timeoutMs: number): { keyv: Keyv; driver: RedisClusterDriver; owned: boolean } {
+  if (isClusterClient(option.cluster)) {
+    const client = option.cluster;
+    const rootNode = (client as { _options?: { rootNodes?: { url?: string }[] } })._options?.rootNodes?.[0];
+    return { ...wrap(loadKeyvRedis('cluster client'), client, rootNode?.url === undefined ? undefined : { url: rootNode.url }, timeoutMs), owned: false };
+  }
   const { urls, defaults } = settingsOf(option);
   const mod = loadKeyvRedis(`cluster ${urls[0].host}`);
   const rootNodes = urls.map((url) => ({ url: `${url.protocol}//${url.host}` }));
@@ -259,10 +293,15 @@ export function createRedisClusterStore(option: RedisClusterStoreOption, timeout
   });
   const client = cluster as unknown as ClusterClient;
   client.on('error', () => undefined);
-  const adapter = new mod.default(cluster, { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: timeoutMs });
+  return { ...wrap(mod, client, rootNodes[0], timeoutMs), owned: true };
+}
+
+/** The Keyv and the driver over one cluster client, which starts connecting now if it is not open. */
+function wrap(mod: ReturnType<typeof loadKeyvRedis>, client: ClusterClient, rootNode: { url: string } | undefined, timeoutMs: number): { keyv: Keyv; driver: RedisClusterDriver } {
+  const adapter = new mod.default(client as unknown as ReturnType<typeof mod.createCluster>, { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: timeoutMs });
   const keyv = new Keyv(adapter, { useKeyPrefix: false, throwOnErrors: true, namespace: undefined, ...PLAIN_JSON });
   keyv.on('error', () => undefined);
-  const driver = new RedisClusterDriver(client, rootNodes[0]);
+  const driver = new RedisClusterDriver(client, rootNode);
   void driver.ready();
   return { keyv, driver };
 }

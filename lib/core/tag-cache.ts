@@ -340,7 +340,10 @@ export class TagCache {
     if (this.parts.pending.size > 0) await this.parts.pending.flush();
     this.parts.pending.stop();
     this.parts.gateway.close();
-    if (!this.ownsStore) return;
+    if (!this.ownsStore) {
+      this.driver.release?.();
+      return;
+    }
     try {
       await this.driver.close();
     } catch {
