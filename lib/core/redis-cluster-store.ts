@@ -55,7 +55,7 @@ interface ClusterClient {
    * node-redis's slot map. Internal to node-redis (hence the underscore), but its `rediscover` is
    * the only way to have the client ask the cluster who owns the slots other than a MOVED reply.
    */
-  readonly _slots?: { rediscover(startWith: NodeClient | { options: { url: string } }): Promise<void> };
+  readonly _slots?: { rediscover(startWith: NodeClient | { options: object }): Promise<void> };
   connect(): Promise<unknown>;
   close(): Promise<unknown>;
   destroy(): void;
@@ -102,10 +102,10 @@ export class RedisClusterDriver implements StoreDriver {
   private closed = false;
   private readonly onNodeError = (): void => this.followFailover();
 
-  /** `rootNode`: where to ask for the slots when no master of the last map answers. */
+  /** `rootNode`: node-redis options of the node to ask for the slots when no master of the last map answers. */
   constructor(
     private readonly client: ClusterClient,
-    private readonly rootNode: { url: string } | undefined,
+    private readonly rootNode: object | undefined,
   ) {
     // A client handed over open was connected by its owner.
     this.connected = client.isOpen;
@@ -274,8 +274,9 @@ function settingsOf(option: RedisClusterStoreOption): { urls: URL[]; defaults: R
 export function createRedisClusterStore(option: RedisClusterStoreOption, timeoutMs: number): { keyv: Keyv; driver: RedisClusterDriver; owned: boolean } {
   if (isClusterClient(option.cluster)) {
     const client = option.cluster;
-    const rootNode = (client as { _options?: { rootNodes?: { url?: string }[] } })._options?.rootNodes?.[0];
-    return { ...wrap(loadKeyvRedis('cluster client'), client, rootNode?.url === undefined ? undefined : { url: rootNode.url }, timeoutMs), owned: false };
+    // The application's first root node (node-redis keeps its options as `_options`), for the failover loop.
+    const rootNode = (client as { _options?: { rootNodes?: object[] } })._options?.rootNodes?.[0];
+    return { ...wrap(loadKeyvRedis('cluster client'), client, rootNode, timeoutMs), owned: false };
   }
   const { urls, defaults } = settingsOf(option);
   const mod = loadKeyvRedis(`cluster ${urls[0].host}`);
@@ -297,7 +298,7 @@ export function createRedisClusterStore(option: RedisClusterStoreOption, timeout
 }
 
 /** The Keyv and the driver over one cluster client, which starts connecting now if it is not open. */
-function wrap(mod: ReturnType<typeof loadKeyvRedis>, client: ClusterClient, rootNode: { url: string } | undefined, timeoutMs: number): { keyv: Keyv; driver: RedisClusterDriver } {
+function wrap(mod: ReturnType<typeof loadKeyvRedis>, client: ClusterClient, rootNode: object | undefined, timeoutMs: number): { keyv: Keyv; driver: RedisClusterDriver } {
   const adapter = new mod.default(client as unknown as ReturnType<typeof mod.createCluster>, { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: timeoutMs });
   const keyv = new Keyv(adapter, { useKeyPrefix: false, throwOnErrors: true, namespace: undefined, ...PLAIN_JSON });
   keyv.on('error', () => undefined);
