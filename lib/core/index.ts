@@ -11,7 +11,7 @@ export {
   type InvalidateTraceContext,
 } from './tracing.js';
 export type { TagCacheOptions, EntryOptions, LockOptions, CacheTagsLogger, NearCacheOptions } from './options.js';
-export type { RedisClusterStoreOption } from './redis-cluster-store.js';
+export type { RedisClusterClient, RedisClusterStoreOption } from './redis-cluster-store.js';
 export type { TagCacheEvents, TagCacheEventName } from './events.js';
 export type { CircuitBreakerOptions } from './circuit-breaker.js';
 export { defaultSerializer, type Serializer } from './serializer.js';

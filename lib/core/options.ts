@@ -56,7 +56,8 @@ export interface TagCacheOptions {
    * `redis://` / `rediss://` URL (needs `@keyv/redis`, loaded at construction; the connection is
    * set up to fail fast). The in-process store and Redis through a URL order invalidations, so a
    * tag learned during a computation is judged exactly; any other store falls back to `clockSkewMs`.
-   * A Redis Cluster: `{ cluster: { rootNodes: ['redis://host:port'] } }` (ordered too; docs/cluster.md).
+   * A Redis Cluster: `{ cluster: { rootNodes: ['redis://host:port'] } }`, `rediss://` for TLS, node-redis
+   * options for every node in `defaults` (ordered too; docs/cluster.md).
    * @default an in-process memory store
    */
   store?: Keyv | KeyvStoreAdapter | Map<unknown, unknown> | string | RedisClusterStoreOption;

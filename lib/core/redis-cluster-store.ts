@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Keyv } from 'keyv';
 import { CacheTagsError } from './errors.js';
 import { PLAIN_JSON, SCRIPTS, loadKeyvRedis, lockValue, runScript, type Script } from './redis-store.js';
@@ -6,26 +7,61 @@ import { orderedToken } from './tokens.js';
 import { describe } from './tracking-scope.js';
 
 /**
- * A Redis Cluster as the store: `store: { cluster: { rootNodes: ['redis://host:port', …] } }`.
+ * A node-redis cluster client of the application's own (`createCluster(…)` of node-redis 5),
+ * connected (after `await cluster.connect()`) or not yet: cache-tags connects it if it is not open,
+ * and never closes it. Its options are the application's: with node-redis's default offline queue,
+ * calls to a node that is down wait (within `timeoutMs`) instead of failing at once.
+ * @public
+ */
+export interface RedisClusterClient {
+  readonly isOpen: boolean;
+  connect(): Promise<unknown>;
+}
+
+/**
+ * A Redis Cluster as the store: `store: { cluster: { rootNodes: ['redis://host:port', …] } }`, or
+ * `store: { cluster: client }` with a node-redis cluster client of your own.
  * @public
  */
 export interface RedisClusterStoreOption {
-  cluster: {
+  cluster: RedisClusterClient | {
     /**
-     * `redis://` URLs of some nodes of the cluster (one is enough; the rest are discovered). The
-     * user name and password of the first one are used for every node.
+     * `redis://` (or, all of them, `rediss://` for TLS) URLs of some nodes of the cluster (one is
+     * enough; the rest are discovered). The user name and password of the first one are used for
+     * every node.
      */
     rootNodes: string[];
+    /**
+     * node-redis client options for every node (node-redis's `RedisClusterOptions['defaults']`),
+     * merged over cache-tags' own: e.g. `{ socket: { ca, cert, key } }` for TLS nodes. The offline
+     * queue stays disabled (calls must fail fast for the circuit breaker), whatever is set here.
+     * @default {}
+     */
+    defaults?: Record<string, unknown>;
   };
+}
+
+/** What the driver needs of one node's client, in node-redis's view of the cluster. */
+interface NodeClient {
+  readonly isReady: boolean;
 }
 
 /** The part of a node-redis cluster client this driver uses. */
 interface ClusterClient {
   readonly isOpen: boolean;
+  /** The masters node-redis routes to now (a client each, once connected). */
+  readonly masters: readonly { client?: NodeClient }[];
+  /**
+   * node-redis's slot map. Internal to node-redis (hence the underscore), but its `rediscover` is
+   * the only way to have the client ask the cluster who owns the slots other than a MOVED reply.
+   */
+  readonly _slots?: { rediscover(startWith: NodeClient | { options: object }): Promise<void> };
   connect(): Promise<unknown>;
   close(): Promise<unknown>;
   destroy(): void;
   on(event: 'error', listener: (error: unknown) => void): unknown;
+  on(event: 'node-error', listener: (error: unknown) => void): unknown;
+  off(event: 'node-error', listener: (error: unknown) => void): unknown;
   get(key: string): Promise<string | null>;
   set(key: string, value: string, options?: { expiration?: { type: 'PX'; value: number }; condition?: 'NX'; GET?: boolean }): Promise<string | null>;
   del(key: string): Promise<number>;
@@ -34,6 +70,9 @@ interface ClusterClient {
 }
 
 const TAG_KEY = /^\{([^}]*)\}:t:/;
+
+/** How often the slots are asked for while a master's connection is down. */
+const REDISCOVERY_MS = 100;
 
 /*
  * docs/cluster.md, "Layout": the key builder gives tag versions the namespace's hash tag
@@ -58,9 +97,20 @@ export class RedisClusterDriver implements StoreDriver {
   readonly local = false;
   readonly ordered = true;
   private connecting: Promise<void> | undefined;
-  private connected = false;
+  private connected: boolean;
+  private following: Promise<void> | undefined;
+  private closed = false;
+  private readonly onNodeError = (): void => this.followFailover();
 
-  constructor(private readonly client: ClusterClient) {}
+  /** `rootNode`: node-redis options of the node to ask for the slots when no master of the last map answers. */
+  constructor(
+    private readonly client: ClusterClient,
+    private readonly rootNode: object | undefined,
+  ) {
+    // A client handed over open was connected by its owner.
+    this.connected = client.isOpen;
+    client.on('node-error', this.onNodeError);
+  }
 
   async read(keys: readonly string[]): Promise<unknown[]> {
     const rows = await Promise.all(keys.map((key) => this.client.get(clusterKey(key))));
@@ -142,7 +192,38 @@ export class RedisClusterDriver implements StoreDriver {
     return this.connecting;
   }
 
+  /*
+   * docs/cluster.md, "A killed master". node-redis learns of a new owner of a slot only from a MOVED
+   * or ASK reply, and a master that died answers nothing: its slots would stay mapped to it, and
+   * every call for them would fail, after its replica took over and forever. So while the
+   * connection to a master is down, the driver has node-redis ask the cluster for the slots every
+   * REDISCOVERY_MS: once the replica took over, the map gives it the slots and drops the dead node.
+   * A master that comes back as the master (a restart) ends the loop too.
+   */
+  private followFailover(): void {
+    const slots = this.client._slots;
+    if (this.following || this.closed || typeof slots?.rediscover !== 'function') return;
+    const masterDown = (): boolean => this.client.masters.some((master) => master.client !== undefined && !master.client.isReady);
+    this.following = (async () => {
+      while (!this.closed && masterDown()) {
+        const answering = this.client.masters.find((master) => master.client?.isReady)?.client;
+        const startWith = answering ?? (this.rootNode && { options: this.rootNode });
+        // It tries the root nodes when the node it starts with does not answer; a failure is the loop's to retry.
+        if (startWith) await slots.rediscover(startWith).catch(() => undefined);
+        await sleep(REDISCOVERY_MS, undefined, { ref: false });
+      }
+    })().finally(() => {
+      this.following = undefined;
+    });
+  }
+
+  release(): void {
+    this.closed = true;
+    this.client.off('node-error', this.onNodeError);
+  }
+
   async close(): Promise<void> {
+    this.release();
     if (this.client.isOpen) await this.client.close();
     else this.client.destroy();
   }
@@ -160,48 +241,74 @@ function isOutOfMemory(error: unknown): boolean {
   return /^OOM\b/.test((error as Error)?.message ?? '');
 }
 
+/** Whether `cluster` is a node-redis cluster client rather than options to make one. */
+function isClusterClient(cluster: unknown): cluster is ClusterClient {
+  return typeof cluster === 'object' && cluster !== null && typeof (cluster as ClusterClient).connect === 'function' && 'masters' in cluster;
+}
+
 /** Whether a `store` option asks for a Redis Cluster (then {@link createRedisClusterStore} validates it). */
 export function isClusterOption(store: unknown): store is RedisClusterStoreOption {
   return typeof store === 'object' && store !== null && Object.keys(store).includes('cluster');
 }
 
-/** The root node URLs of a cluster option, or a {@link CacheTagsError} naming what is wrong. */
-function rootNodesOf(option: RedisClusterStoreOption): URL[] {
+/** The root node URLs and node defaults of a cluster option, or a {@link CacheTagsError} naming what is wrong. */
+function settingsOf(option: RedisClusterStoreOption): { urls: URL[]; defaults: Record<string, unknown> } {
   const where = 'TagCache option store.cluster';
   const { cluster } = option as { cluster: unknown };
-  if (typeof cluster !== 'object' || cluster === null) throw new CacheTagsError('E_INVALID_OPTION', `${where} must be an object with rootNodes, got ${describe(cluster)}`);
-  const { rootNodes } = cluster as { rootNodes?: unknown };
+  if (typeof cluster !== 'object' || cluster === null) throw new CacheTagsError('E_INVALID_OPTION', `${where} must be an object with rootNodes or a node-redis cluster client, got ${describe(cluster)}`);
+  const { rootNodes, defaults = {} } = cluster as { rootNodes?: unknown; defaults?: unknown };
   if (!Array.isArray(rootNodes) || rootNodes.length === 0) {
     throw new CacheTagsError('E_INVALID_OPTION', `${where}.rootNodes must be a non-empty array of redis:// URLs, got ${describe(rootNodes)}`);
   }
-  return rootNodes.map((node: unknown, index) => {
-    const url = typeof node === 'string' && /^redis:\/\/[^/]+:\d+\/?$/.test(node) ? new URL(node) : undefined;
-    if (!url?.port) throw new CacheTagsError('E_INVALID_OPTION', `${where}.rootNodes[${index}] must be a redis://host:port URL, got ${typeof node === 'string' ? JSON.stringify(node.replace(/\/\/[^@/]*@/, '//***@')) : describe(node)}`);
+  if (typeof defaults !== 'object' || defaults === null || Array.isArray(defaults)) throw new CacheTagsError('E_INVALID_OPTION', `${where}.defaults must be an object of node-redis client options, got ${describe(defaults)}`);
+  const urls = rootNodes.map((node: unknown, index) => {
+    const url = typeof node === 'string' && /^rediss?:\/\/[^/]+:\d+\/?$/.test(node) ? new URL(node) : undefined;
+    if (!url?.port) throw new CacheTagsError('E_INVALID_OPTION', `${where}.rootNodes[${index}] must be a redis://host:port or rediss://host:port URL, got ${typeof node === 'string' ? JSON.stringify(node.replace(/\/\/[^@/]*@/, '//***@')) : describe(node)}`);
     return url;
   });
+  if (urls.some((url) => url.protocol !== urls[0].protocol)) {
+    throw new CacheTagsError('E_INVALID_OPTION', `${where}.rootNodes mixes redis:// and rediss:// URLs: every node of a cluster speaks TLS or none does`);
+  }
+  return { urls, defaults: defaults as Record<string, unknown> };
 }
 
 /**
- * A cluster cache-tags creates from the option: the Keyv users see (over the same client), and the
- * driver. Connections fail fast and reconnect by themselves, as for a `redis://` store.
+ * The cluster of the option: the Keyv users see (over the same client), the driver, and whether
+ * cache-tags made the client (and so closes it). A client it makes fails fast and reconnects by
+ * itself, as for a `redis://` store.
  */
-export function createRedisClusterStore(option: RedisClusterStoreOption, timeoutMs: number): { keyv: Keyv; driver: RedisClusterDriver } {
-  const urls = rootNodesOf(option);
+export function createRedisClusterStore(option: RedisClusterStoreOption, timeoutMs: number): { keyv: Keyv; driver: RedisClusterDriver; owned: boolean } {
+  if (isClusterClient(option.cluster)) {
+    const client = option.cluster;
+    // The application's first root node (node-redis keeps its options as `_options`), for the failover loop.
+    const rootNode = (client as { _options?: { rootNodes?: object[] } })._options?.rootNodes?.[0];
+    return { ...wrap(loadKeyvRedis('cluster client'), client, rootNode, timeoutMs), owned: false };
+  }
+  const { urls, defaults } = settingsOf(option);
   const mod = loadKeyvRedis(`cluster ${urls[0].host}`);
+  const rootNodes = urls.map((url) => ({ url: `${url.protocol}//${url.host}` }));
+  // The nodes node-redis discovers are reached by host and port alone: TLS must be in their defaults.
+  const tls = urls[0].protocol === 'rediss:' ? { tls: true } : {};
   const cluster = mod.createCluster({
-    rootNodes: urls.map((url) => ({ url: `redis://${url.host}` })),
+    rootNodes,
     defaults: {
       ...credentials(urls[0]),
+      ...defaults,
       disableOfflineQueue: true,
-      socket: { connectTimeout: Math.max(timeoutMs, 1), reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
+      socket: { connectTimeout: Math.max(timeoutMs, 1), reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000), ...tls, ...(defaults.socket as object | undefined) },
     },
   });
   const client = cluster as unknown as ClusterClient;
   client.on('error', () => undefined);
-  const adapter = new mod.default(cluster, { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: timeoutMs });
+  return { ...wrap(mod, client, rootNodes[0], timeoutMs), owned: true };
+}
+
+/** The Keyv and the driver over one cluster client, which starts connecting now if it is not open. */
+function wrap(mod: ReturnType<typeof loadKeyvRedis>, client: ClusterClient, rootNode: object | undefined, timeoutMs: number): { keyv: Keyv; driver: RedisClusterDriver } {
+  const adapter = new mod.default(client as unknown as ReturnType<typeof mod.createCluster>, { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: timeoutMs });
   const keyv = new Keyv(adapter, { useKeyPrefix: false, throwOnErrors: true, namespace: undefined, ...PLAIN_JSON });
   keyv.on('error', () => undefined);
-  const driver = new RedisClusterDriver(client);
+  const driver = new RedisClusterDriver(client, rootNode);
   void driver.ready();
   return { keyv, driver };
 }

@@ -57,6 +57,8 @@ export interface StoreDriver {
   ready(): Promise<void> | undefined;
   /** Closes what the cache opened. */
   close(): Promise<void>;
+  /** Stops what the driver set up on a store the cache does not own (listeners, timers), leaving it open. */
+  release?(): void;
 }
 
 const TOKEN_ROW = '{"value":"';

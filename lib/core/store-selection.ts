@@ -53,7 +53,7 @@ export function openStore(store: unknown, settings: { timeoutMs: number; maxEntr
     const memory = new MemoryStore(settings.maxEntries, settings.maxTagVersions);
     return { keyv: new Keyv({ store: memory, useKeyPrefix: false, serialize: undefined, deserialize: undefined }), driver: new MemoryDriver(memory), owned: true };
   }
-  if (isClusterOption(store)) return { ...createRedisClusterStore(store, settings.timeoutMs), owned: true };
+  if (isClusterOption(store)) return createRedisClusterStore(store, settings.timeoutMs);
   if (isKeyv(store)) {
     // The Keyv of another cache's in-process store: share that store, with its ordering.
     const held = heldStore(store);
@@ -64,5 +64,5 @@ export function openStore(store: unknown, settings: { timeoutMs: number; maxEntr
     const keyv = new Keyv({ store: store as KeyvStoreAdapter, useKeyPrefix: false, ...PLAIN_JSON });
     return { keyv, driver: new KeyvDriver(keyv), owned: true };
   }
-  throw new CacheTagsError('E_INVALID_OPTION', `TagCache option store must be a Keyv instance, a Keyv store adapter, a redis:// URL or { cluster: { rootNodes } }, got ${describe(store)}`);
+  throw new CacheTagsError('E_INVALID_OPTION', `TagCache option store must be a Keyv instance, a Keyv store adapter, a redis:// URL, { cluster: { rootNodes } } or { cluster: client }, got ${describe(store)}`);
 }

@@ -371,7 +371,10 @@ export class TagCache {
     this.parts.pending.stop();
     await this.parts.gateway.drain();
     this.parts.gateway.close();
-    if (!this.ownsStore) return;
+    if (!this.ownsStore) {
+      this.driver.release?.();
+      return;
+    }
     try {
       await this.driver.close();
     } catch {

@@ -4,49 +4,14 @@
  * cluster plays another process.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { addCacheTags, CacheTagsError, TagCache, type TagCacheOptions } from '../../lib/index.js';
 import { clusterKey } from '../../lib/core/redis-cluster-store.js';
-import { OwnRedisCluster } from '../support/redis-cluster.js';
+import { Row } from '../support/cached-row.js';
+import { OwnRedisCluster, clusterTools } from '../support/redis-cluster.js';
+import { createCluster } from 'redis';
 
-function hasRedisServer(): { skip: string | false } {
-  try {
-    execFileSync('redis-server', ['--version']);
-    execFileSync('redis-cli', ['--version']);
-    return { skip: false };
-  } catch {
-    return { skip: 'redis-server or redis-cli is not installed' };
-  }
-}
-
-/** A row of the "database" and the cached reads of it: `stale` counts reads older than the last write that returned. */
-class Row {
-  value = 0;
-  stale = 0;
-  runs = 0;
-  writes = 0;
-
-  constructor(private readonly tags: string[]) {}
-
-  read(cache: TagCache, key = 'row'): Promise<number> {
-    return cache.wrap(key, () => (this.runs++, this.value), { tags: this.tags });
-  }
-
-  /** A read that must see the last write that returned. */
-  async check(cache: TagCache, key?: string): Promise<void> {
-    const expected = this.value;
-    if ((await this.read(cache, key)) !== expected) this.stale++;
-  }
-
-  async write(cache: TagCache, tags = this.tags): Promise<void> {
-    this.value++;
-    this.writes++;
-    await cache.invalidateTags(tags);
-  }
-}
-
-describe('TagCache on a Redis Cluster', hasRedisServer(), () => {
+describe('TagCache on a Redis Cluster', clusterTools(), () => {
   let cluster: OwnRedisCluster;
   const caches: TagCache[] = [];
   let namespaces = 0;
@@ -196,11 +161,39 @@ describe('TagCache on a Redis Cluster', hasRedisServer(), () => {
     assert.ok(row.runs <= row.writes + 1, 'reads after the move hit again');
   });
 
+  it('a node-redis cluster client of the application\'s own: used as it is, connected if it is not yet, never closed by the cache', async () => {
+    const own = createCluster({ rootNodes: [{ url: cluster.rootNodes[0] }] });
+    own.on('error', () => undefined);
+    const namespace = `cl-${namespaces++}`;
+    const writer = new TagCache({ store: { cluster: own }, namespace, invalidationTimeoutMs: 10_000, onInvalidationTimeout: 'reject' });
+    const other = new TagCache({ store: { cluster: { rootNodes: cluster.rootNodes } }, namespace });
+    caches.push(other);
+    const [tag] = await spreadTags(namespace, 1);
+    const row = new Row([tag]);
+    await row.check(writer);
+    await row.check(other);
+    await row.write(writer);
+    await row.check(other);
+    await row.check(writer);
+    assert.equal(row.stale, 0);
+    assert.equal(row.runs, 2, 'each process hit what the other stored');
+    const late = new TagCache({ store: { cluster: own }, namespace });
+    await row.check(late);
+    assert.equal(row.runs, 2, 'a cache handed the client once it is open hits too');
+    await late.close();
+    await writer.close();
+    assert.ok(own.isOpen, 'the cache left the client open');
+    assert.equal(await own.get(`${namespace}:e:row`) !== null, true, 'and it still answers');
+    await own.close();
+  });
+
   it('a misconfigured cluster option is refused at construction, naming what is wrong', () => {
     const refused = (store: unknown, message: RegExp) => assert.throws(() => new TagCache({ store: store as TagCacheOptions['store'] }), (error: unknown) => error instanceof CacheTagsError && error.code === 'E_INVALID_OPTION' && message.test(error.message));
-    refused({ cluster: 'redis://127.0.0.1:7000' }, /store\.cluster must be an object with rootNodes, got "redis:\/\/127/);
+    refused({ cluster: 'redis://127.0.0.1:7000' }, /store\.cluster must be an object with rootNodes or a node-redis cluster client, got "redis:\/\/127/);
     refused({ cluster: { rootNodes: [] } }, /store\.cluster\.rootNodes must be a non-empty array of redis:\/\/ URLs/);
-    refused({ cluster: { rootNodes: ['redis://127.0.0.1:7000', 'http://x:1'] } }, /store\.cluster\.rootNodes\[1\] must be a redis:\/\/host:port URL, got "http:\/\/x:1"/);
+    refused({ cluster: { rootNodes: ['redis://127.0.0.1:7000', 'http://x:1'] } }, /store\.cluster\.rootNodes\[1\] must be a redis:\/\/host:port or rediss:\/\/host:port URL, got "http:\/\/x:1"/);
+    refused({ cluster: { rootNodes: ['redis://127.0.0.1:7000', 'rediss://127.0.0.1:7001'] } }, /store\.cluster\.rootNodes mixes redis:\/\/ and rediss:\/\/ URLs/);
+    refused({ cluster: { rootNodes: ['redis://127.0.0.1:7000'], defaults: 'tls' } }, /store\.cluster\.defaults must be an object of node-redis client options, got "tls"/);
     refused({ cluster: { rootNodes: ['redis://user:secret@127.0.0.1'] } }, /rootNodes\[0\].*got "redis:\/\/\*\*\*@127\.0\.0\.1"/);
   });
 });

@@ -1,13 +1,24 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { createClient } from 'redis';
-import { freePort } from './redis-server.js';
+import { commandCountsIn, freePort } from './redis-server.js';
 
 const run = promisify(execFile);
+
+/** `skip` option for a suite that starts its own cluster: false when redis-server and redis-cli are installed. */
+export function clusterTools(): { skip: string | false } {
+  try {
+    execFileSync('redis-server', ['--version']);
+    execFileSync('redis-cli', ['--version']);
+    return { skip: false };
+  } catch {
+    return { skip: 'redis-server or redis-cli is not installed' };
+  }
+}
 
 /** One line of `CLUSTER NODES`. */
 interface ClusterNode {
@@ -18,24 +29,44 @@ interface ClusterNode {
   masterId: string | undefined;
 }
 
+/** How {@link OwnRedisCluster.start} sets the nodes up. */
+export interface OwnClusterOptions {
+  /**
+   * `cluster-node-timeout`: how long a master may not answer before the others fail it over to its
+   * replica. Low for tests that kill a master; a loaded machine may then fail over a slow one.
+   * @default 3000
+   */
+  nodeTimeoutMs?: number;
+  /**
+   * Nodes that speak TLS only (clients, the cluster bus and replication), with a certificate for
+   * 127.0.0.1 signed by a CA of the cluster's own ({@link OwnRedisCluster.ca}).
+   * @default false
+   */
+  tls?: boolean;
+}
+
 /**
  * A Redis Cluster of the test's own: 3 masters and a replica each, on free loopback ports, with
  * its node files in a temporary directory that {@link OwnRedisCluster.stop} deletes.
  */
 export class OwnRedisCluster {
-  private readonly processes: ChildProcess[] = [];
+  private readonly processes = new Map<number, ChildProcess>();
 
-  private constructor(readonly ports: number[], private readonly dir: string) {}
+  /** The PEM of the CA that signed the nodes' certificate, when they speak TLS. */
+  ca: string | undefined;
 
-  static async start(): Promise<OwnRedisCluster> {
+  private constructor(readonly ports: number[], private readonly dir: string, private readonly nodeTimeoutMs: number) {}
+
+  static async start({ nodeTimeoutMs = 3000, tls = false }: OwnClusterOptions = {}): Promise<OwnRedisCluster> {
     const ports: number[] = [];
     while (ports.length < 6) {
       const port = await freePort();
       // A cluster node also listens on port + 10000 (the bus).
       if (port < 55_000 && !ports.includes(port)) ports.push(port);
     }
-    const cluster = new OwnRedisCluster(ports, await mkdtemp(join(tmpdir(), 'cache-tags-cluster-')));
+    const cluster = new OwnRedisCluster(ports, await mkdtemp(join(tmpdir(), 'cache-tags-cluster-')), nodeTimeoutMs);
     try {
+      if (tls) await cluster.makeCertificates();
       await cluster.create();
     } catch (error) {
       await cluster.stop();
@@ -46,19 +77,12 @@ export class OwnRedisCluster {
 
   /** The root node URLs for `store: { cluster: { rootNodes } }`. */
   get rootNodes(): string[] {
-    return this.ports.slice(0, 3).map((port) => `redis://127.0.0.1:${port}`);
+    return this.ports.slice(0, 3).map((port) => `${this.ca ? 'rediss' : 'redis'}://127.0.0.1:${port}`);
   }
 
   private async create(): Promise<void> {
-    for (const port of this.ports) {
-      this.processes.push(spawn('redis-server', [
-        '--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir,
-        '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '3000',
-        '--appendonly', 'no', '--save', '',
-      ], { stdio: 'ignore' }));
-    }
-    for (const port of this.ports) await this.until(port, async () => (await this.command(port, 'PING')) === 'PONG');
-    await run('redis-cli', ['--cluster', 'create', ...this.ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '1', '--cluster-yes']);
+    for (const port of this.ports) await this.spawnNode(port);
+    await run('redis-cli', [...this.cliTls(), '--cluster', 'create', ...this.ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '1', '--cluster-yes']);
     await this.settled();
   }
 
@@ -86,7 +110,7 @@ export class OwnRedisCluster {
 
   /** Runs one command on the node at `port`, on a connection of its own. */
   async command(port: number, ...args: string[]): Promise<unknown> {
-    const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false } });
+    const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false, ...this.clientTls() } });
     client.on('error', () => undefined);
     await client.connect();
     try {
@@ -115,13 +139,11 @@ export class OwnRedisCluster {
 
   /** `CLUSTER FAILOVER` on the replica of the master at `port`; resolves once the replica leads. */
   async failover(port: number): Promise<number> {
-    const nodes = await this.nodes();
-    const master = nodes.find((node) => node.port === port)!;
-    const replica = nodes.find((node) => node.masterId === master.id)!;
-    await this.command(replica.port, 'CLUSTER', 'FAILOVER');
-    await this.until(replica.port, async () => /role:master/.test(String(await this.command(replica.port, 'INFO', 'replication'))));
+    const replica = await this.replicaOf(port);
+    await this.command(replica, 'CLUSTER', 'FAILOVER');
+    await this.untilMaster(replica);
     await this.settled();
-    return replica.port;
+    return replica;
   }
 
   /**
@@ -144,16 +166,121 @@ export class OwnRedisCluster {
     };
   }
 
+  /**
+   * Kills the node at `port` (SIGKILL, as a crash would: no goodbye to its replica or the clients).
+   * Its replica takes over once the other masters have not heard from it for `nodeTimeoutMs`.
+   */
+  async kill(port: number): Promise<void> {
+    const proc = this.processes.get(port);
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const gone = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGCONT');
+    proc.kill('SIGKILL');
+    await gone;
+  }
+
+  /**
+   * Starts the node at `port` again with its node file: a master that was failed over while it was
+   * down rejoins as a replica of the node that took its slots.
+   */
+  async restart(port: number): Promise<void> {
+    await this.spawnNode(port);
+  }
+
+  /** The port of the replica that follows the master at `port`. */
+  async replicaOf(port: number): Promise<number> {
+    const nodes = await this.nodes();
+    const master = nodes.find((node) => node.port === port)!;
+    return nodes.find((node) => node.masterId === master.id)!.port;
+  }
+
+  /** Freezes the node at `port` (SIGSTOP): its connections stay open, nothing is answered. */
+  pause(port: number): void {
+    this.processes.get(port)?.kill('SIGSTOP');
+  }
+
+  /** Thaws a node {@link pause}d; it answers what was sent meanwhile. */
+  resume(port: number): void {
+    this.processes.get(port)?.kill('SIGCONT');
+  }
+
+  /** Calls of each command the node at `port` has run, from `INFO commandstats`. */
+  async commandCounts(port: number): Promise<Record<string, number>> {
+    return commandCountsIn(String(await this.command(port, 'INFO', 'commandstats')));
+  }
+
+  /** Waits until the node at `port` is a master and says the cluster is ok. */
+  async untilMaster(port: number): Promise<void> {
+    await this.until(port, async () => /role:master/.test(String(await this.command(port, 'INFO', 'replication'))) && /cluster_state:ok/.test(String(await this.command(port, 'CLUSTER', 'INFO'))));
+  }
+
+  /**
+   * `redis-cli --cluster reshard`: moves the first `slots` slots of the master at `from` to the
+   * master at `to`, one slot at a time (each marked MIGRATING/IMPORTING, its keys moved with
+   * `MIGRATE`, then given to `to`), as an operator would.
+   */
+  async reshard(from: number, to: number, slots: number): Promise<void> {
+    const nodes = await this.nodes();
+    const id = (port: number): string => nodes.find((node) => node.port === port)!.id;
+    await run('redis-cli', [...this.cliTls(), '--cluster', 'reshard', `127.0.0.1:${from}`, '--cluster-from', id(from), '--cluster-to', id(to), '--cluster-slots', String(slots), '--cluster-yes', '--cluster-pipeline', '1']);
+  }
+
+  /** The slots the master at `port` holds, lowest first. */
+  async slotsOf(port: number): Promise<number[]> {
+    const shards = (await this.command(port, 'CLUSTER', 'SLOTS')) as [number, number, [string, number, string]][];
+    const slots: number[] = [];
+    for (const [from, to, [, owner]] of shards) if (owner === port) for (let slot = from; slot <= to; slot++) slots.push(slot);
+    return slots.sort((a, b) => a - b);
+  }
+
+  /** The hash slot of each key, asked of one node on one connection. */
+  async keySlots(keys: readonly string[]): Promise<number[]> {
+    const client = createClient({ socket: { host: '127.0.0.1', port: this.ports[0], reconnectStrategy: false, ...this.clientTls() } });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      return await Promise.all(keys.map(async (key) => Number(await client.sendCommand(['CLUSTER', 'KEYSLOT', key]))));
+    } finally {
+      client.destroy();
+    }
+  }
+
   /** Stops every node and deletes the node files. */
   async stop(): Promise<void> {
-    const running = this.processes.filter((proc) => proc.exitCode === null && proc.signalCode === null);
-    await Promise.all(running.map((proc) => {
-      const gone = new Promise((resolve) => proc.once('exit', resolve));
-      proc.kill('SIGKILL');
-      return gone;
-    }));
+    await Promise.all(this.ports.map((port) => this.kill(port)));
     await rm(this.dir, { recursive: true, force: true });
   }
+
+  /** A CA and a certificate for 127.0.0.1 it signed, in the nodes' directory. */
+  private async makeCertificates(): Promise<void> {
+    const openssl = (...args: string[]) => run('openssl', args, { cwd: this.dir });
+    const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    await openssl('req', '-x509', ...key, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=cache-tags test CA');
+    await openssl('req', ...key, '-keyout', 'node.key', '-out', 'node.csr', '-subj', '/CN=127.0.0.1');
+    await writeFile(join(this.dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    await openssl('x509', '-req', '-in', 'node.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'node.crt', '-days', '1', '-extfile', 'san.ext');
+    this.ca = await readFile(join(this.dir, 'ca.crt'), 'utf8');
+  }
+
+  private clientTls(): { tls?: true; ca?: string } {
+    return this.ca ? { tls: true, ca: this.ca } : {};
+  }
+
+  private cliTls(): string[] {
+    return this.ca ? ['--tls', '--cacert', join(this.dir, 'ca.crt')] : [];
+  }
+
+  private async spawnNode(port: number): Promise<void> {
+    this.processes.set(port, spawn('redis-server', [
+      ...(this.ca ? ['--port', '0', '--tls-port', String(port), '--tls-cluster', 'yes', '--tls-replication', 'yes', '--tls-auth-clients', 'no', ...['cert', 'key', 'ca-cert'].flatMap((file) => [`--tls-${file}-file`, join(this.dir, file === 'ca-cert' ? 'ca.crt' : `node.${file === 'cert' ? 'crt' : 'key'}`)])] : ['--port', String(port)]),
+      '--bind', '127.0.0.1', '--dir', this.dir,
+      '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(this.nodeTimeoutMs),
+      // A replica's first sync starts at once, not after the default 5 s wait for more replicas.
+      '--appendonly', 'no', '--save', '', '--repl-diskless-sync-delay', '0',
+    ], { stdio: 'ignore' }));
+    await this.until(port, async () => (await this.command(port, 'PING')) === 'PONG');
+  }
+
 
   private async until(port: number, check: () => Promise<boolean>): Promise<void> {
     for (let attempt = 0; attempt < 1200; attempt++) {

@@ -70,10 +70,7 @@ export class OwnRedis {
 
   /** Calls of each Redis command so far, from INFO commandstats. */
   async commandCounts(): Promise<Record<string, number>> {
-    const info = String(await this.command('INFO', 'commandstats'));
-    const counts: Record<string, number> = {};
-    for (const match of info.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)) counts[match[1]] = Number(match[2]);
-    return counts;
+    return commandCountsIn(String(await this.command('INFO', 'commandstats')));
   }
 
   /** Runs one command on a connection of its own. */
@@ -100,6 +97,13 @@ export class OwnRedis {
       return false;
     }
   }
+}
+
+/** Calls of each command in the text of `INFO commandstats`. */
+export function commandCountsIn(info: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const match of info.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)) counts[match[1]] = Number(match[2]);
+  return counts;
 }
 
 /** Differences between two command-count snapshots, without the commands the snapshots themselves ran. */
