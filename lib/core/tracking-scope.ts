@@ -103,7 +103,7 @@ export function assertTags(tags: unknown, where: string): asserts tags is string
 
 /** A short description of a value for error messages. */
 export function describe(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return `"${value}"`;
   if (typeof value === 'object') return `an object (${(value).constructor?.name ?? 'null prototype'})`;
