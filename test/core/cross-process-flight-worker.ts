@@ -4,7 +4,8 @@
  * argv: redis URL, namespace, name, lock (JSON: `false` or lock options), how the source ends
  * (`sleep:<ms>`, or `hold`: until the test writes `finish`).
  * The source counts its runs in `<namespace>:runs` and reads the "database", `<namespace>:row`.
- * Lines on stdout: `ready`, `missed` (its lookup missed), `computing` (its source read the row),
+ * Lines on stdout: `ready`, `missed` (its lookup missed), `waiting` (it found the lock held),
+ * `computing` (its source read the row),
  * `done <json>` (the value and the cache's stats).
  */
 import { createInterface } from 'node:readline';
@@ -32,6 +33,11 @@ async function main(): Promise<void> {
   const go = next('go');
   console.log('ready');
   await go;
+  const watch = setInterval(() => {
+    if (cache.stats().lock.waited === 0) return;
+    console.log('waiting');
+    clearInterval(watch);
+  }, 1);
   const value = await cache.wrap('page', async () => {
     await db.incr(`${namespace}:runs`);
     const row = await db.get(`${namespace}:row`);
@@ -40,6 +46,7 @@ async function main(): Promise<void> {
     else await sleep(Number(ending.slice('sleep:'.length)));
     return `${name}:${row ?? '0'}`;
   }, { tags: ['Row'], lock: JSON.parse(lockText) as boolean | LockOptions });
+  clearInterval(watch);
   console.log(`done ${JSON.stringify({ value, stats: cache.stats() })}`);
   lines.close();
   await cache.close();

@@ -14,6 +14,7 @@ import { Cached, CacheTagsError, TagCache, type LockOptions, type TagCacheStats 
 import { OwnRedis } from '../support/redis-server.js';
 import { needs } from '../support/servers.js';
 import { barrier } from '../support/stores.js';
+import { legPreloads } from '../support/leg-preloads.js';
 
 interface Done {
   value: string;
@@ -29,7 +30,7 @@ class Worker {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(url: string, namespace: string, name: string, lock: boolean | LockOptions, ending: string) {
-    this.child = spawn(process.execPath, [join(__dirname, 'cross-process-flight-worker.js'), url, namespace, name, JSON.stringify(lock), ending], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [...legPreloads, join(__dirname, 'cross-process-flight-worker.js'), url, namespace, name, JSON.stringify(lock), ending], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += String(chunk)));
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       this.seen.push(line);
@@ -159,7 +160,7 @@ describe('Cross-process single flight (lock), separate processes on one Redis', 
     await writer.invalidateTags(['Row']); // the write has returned
     const waiter = await start(ns, 'waiter', lock, 'sleep:0');
     waiter.send('go');
-    await waiter.line('missed'); // it missed, and takes the lock next: the holder has it
+    await waiter.line('waiting'); // it missed and found the lock held: the holder's turn came first
     holder.send('finish');
     assert.equal((await holder.done()).value, 'holder:0', 'the holder returns what it read to its own caller');
     const done = await waiter.done();

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { TagCache } from '../../lib/index.js';
+import { legPreloads } from './leg-preloads.js';
 
 /** A read: when it started (ms since epoch), the version it got, 1 if the near cache served it. */
 export type Read = [start: number, value: number, near: number];
@@ -41,7 +42,7 @@ export interface RunOptions {
 const now = (): number => performance.timeOrigin + performance.now();
 
 function startReader(args: string[]): { ready: Promise<void>; done: Promise<Read[]> } {
-  const child = spawn(process.execPath, [join(__dirname, 'near-cache-reader.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...legPreloads, join(__dirname, 'near-cache-reader.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let onReady: () => void = () => undefined;
