@@ -1,4 +1,4 @@
-import { Collection, Reference, ReferenceKind, helper, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import { Collection, Reference, ReferenceKind, Utils, helper, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import { addCacheTags, currentScope } from '../core/tracking-scope.js';
 import { collectionTag, loadedCollectionTags, relationTag } from '../orm/index.js';
 import type { Row } from './rows.js';
@@ -18,10 +18,36 @@ interface Membership {
 
 const memberships = new WeakMap<EntityMetadata, Membership[]>();
 
+/** The pivot's foreign key held in `columns` (a many-to-many's join or inverse join columns). */
+function pivotKey(pivot: EntityMetadata, columns: readonly string[] | undefined): EntityProperty | undefined {
+  return pivot.props.find((p) => p.kind === ReferenceKind.MANY_TO_ONE && columns !== undefined && p.fieldNames?.join() === columns.join());
+}
+
+/**
+ * A pivot row (an explicit `pivotEntity` or the implicit one) is a member of the collections of
+ * both sides its foreign keys link: the owning many-to-many found from the entities it refers to.
+ */
+function pivotMemberships(pivot: EntityMetadata): Membership[] {
+  const found: Membership[] = [];
+  const seen = new Set<EntityProperty>();
+  for (const fk of pivot.props) {
+    if (fk.kind !== ReferenceKind.MANY_TO_ONE || !fk.targetMeta) continue;
+    for (const m2m of fk.targetMeta.props) {
+      if (m2m.kind !== ReferenceKind.MANY_TO_MANY || !m2m.owner || !m2m.targetMeta || seen.has(m2m) || Utils.className(m2m.pivotEntity) !== pivot.className) continue;
+      seen.add(m2m);
+      const ownerKey = pivotKey(pivot, m2m.joinColumns);
+      const targetKey = pivotKey(pivot, m2m.inverseJoinColumns);
+      if (ownerKey) found.push({ owner: fk.targetMeta, relation: m2m.name, prop: ownerKey });
+      if (targetKey && m2m.inversedBy) found.push({ owner: m2m.targetMeta, relation: m2m.inversedBy, prop: targetKey });
+    }
+  }
+  return found;
+}
+
 function membershipsOf(meta: EntityMetadata): Membership[] {
   let found = memberships.get(meta);
   if (found) return found;
-  found = [];
+  found = meta.pivotTable ? pivotMemberships(meta) : [];
   for (const prop of meta.props) {
     if (prop.kind !== ReferenceKind.MANY_TO_ONE || !prop.targetMeta) continue;
     for (const inverse of prop.targetMeta.props) {
@@ -30,6 +56,11 @@ function membershipsOf(meta: EntityMetadata): Membership[] {
   }
   memberships.set(meta, found);
   return found;
+}
+
+/** The entities whose rows a row of `meta` links, when it is a pivot row; none otherwise. */
+export function linkedEntities(meta: EntityMetadata): EntityMetadata[] {
+  return meta.pivotTable ? [...new Set(membershipsOf(meta).map((m) => m.owner))] : [];
 }
 
 /** The primary key of an entity, a reference, an entity-shaped `{ id }`, or a raw key. */

@@ -1,6 +1,6 @@
 import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
-import { tagsOfChange, typeTagsOf, unknownRowsTagsOf } from '../orm/index.js';
-import { memberCollectionTags, memberRelationTags } from './collections.js';
+import { rowsUnknownTag, tagsOfChange, typeTagsOf, unknownRowsTagsOf } from '../orm/index.js';
+import { linkedEntities, memberCollectionTags, memberRelationTags } from './collections.js';
 import { fieldTagsOf } from './query-cache-fields.js';
 
 /** One row of an entity, keyed by property name. */
@@ -46,6 +46,16 @@ export function propertiesOf(meta: EntityMetadata, row: Row): Row {
 }
 
 /**
+ * What a pivot row's write changes for the query cache: which rows of either side match a
+ * condition through the relation. The pivot row holds the two keys only, not the values such a
+ * condition compares (`{ labels: { name } }`), so the rows-unknown tags of both sides stand in:
+ * every precise cached query of those entities is re-run, their tracked rows are not.
+ */
+function linkedQueryTags(meta: EntityMetadata): string[] {
+  return linkedEntities(meta).flatMap((side) => typeTagsOf(side.class).map(rowsUnknownTag));
+}
+
+/**
  * The tags of a set of rows of one entity (old or new values alike, entity-shaped) plus its
  * type-level tags, the tags of the collections the rows are members of, and the query cache's
  * field tags of the rows' condition fields. With no rows it is the type-level tags and those
@@ -59,6 +69,7 @@ export function tagsOfRows(meta: EntityMetadata, rows: Iterable<Row | undefined>
   for (const row of known) for (const tag of tagsOfChange(cls, row, undefined)) tags.add(tag);
   for (const tag of known.length > 0 ? memberCollectionTags(meta, known) : memberRelationTags(meta)) tags.add(tag);
   for (const tag of fieldTagsOf(meta, types, known)) tags.add(tag);
+  for (const tag of linkedQueryTags(meta)) tags.add(tag);
   return [...tags];
 }
 
@@ -68,7 +79,7 @@ export function tagsOfRows(meta: EntityMetadata, rows: Iterable<Row | undefined>
  * tags of the collections its rows are members of.
  */
 export function unknownRowTags(meta: EntityMetadata): string[] {
-  return [...unknownRowsTagsOf(meta.class), ...memberRelationTags(meta)];
+  return [...unknownRowsTagsOf(meta.class), ...memberRelationTags(meta), ...linkedQueryTags(meta)];
 }
 
 /**
