@@ -4,8 +4,9 @@ import { collectionTag, loadedCollectionTags, relationTag } from '../orm/index.j
 import type { Row } from './rows.js';
 
 /*
- * MikroORM's side of the collection tags (lib/orm/collection-tags.ts): which one-to-many
- * collections a row is a member of (its many-to-one properties some one-to-many maps), which
+ * MikroORM's side of the collection tags (lib/orm/collection-tags.ts): which collections a row
+ * is a member of (its many-to-one properties some one-to-many maps; for a pivot row, the
+ * many-to-many collections of both entities it links), which
  * collections a loaded entity holds initialised, and the collections both sides of a many-to-many
  * link belong to. Worked out once per entity.
  */
