@@ -100,14 +100,14 @@ export async function rowsByKeys(
 
 /**
  * Where `rows` are after an UPDATE that SETs `values`: a SET of a primary column (a link of a
- * junction-mapped entity moved) puts the rows under a key a re-read by the old one misses. A key
- * SET by an SQL expression (a function) cannot be followed: the old keys stand.
+ * junction-mapped entity moved) puts the rows under a key a re-read by the old one misses.
+ * `undefined` when a key is SET by an SQL expression (a function): where the rows went is not known.
  */
-export function rowsAfterUpdate(metadata: EntityMetadata, rows: readonly Row[], values: unknown): readonly Row[] {
+export function rowsAfterUpdate(metadata: EntityMetadata, rows: readonly Row[], values: unknown): readonly Row[] | undefined {
   if (!values || typeof values !== 'object') return rows;
   const set = keyOf(metadata.primaryColumns, values);
-  if (set.every((value) => value === undefined) || set.some((value) => typeof value === 'function')) return rows;
-  return rows.map((row) => entityRow(metadata, row, values));
+  if (set.some((value) => typeof value === 'function')) return undefined;
+  return set.every((value) => value === undefined) ? rows : rows.map((row) => entityRow(metadata, row, values));
 }
 
 /** The current rows with the primary keys of `rows`. */

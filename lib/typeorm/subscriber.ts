@@ -110,9 +110,11 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
 
   /** Old rows read before a query-builder write, new rows read after it (under their new key when the write SET it). */
   private async statementTags(event: ChangeEvent, write: { oldRows: Row[]; valuesSet: unknown; dependentTags: string[] }, reread: boolean): Promise<string[]> {
-    const moved = rowsAfterUpdate(event.metadata, write.oldRows, write.valuesSet);
-    const newRows = reread ? await reselect(dataSourceOf(event.queryRunner), event.queryRunner, event.metadata, moved) : [];
-    return [...new Set([...rowTags(event.metadata, [...write.oldRows, ...newRows]), ...write.dependentTags])];
+    const moved = reread ? rowsAfterUpdate(event.metadata, write.oldRows, write.valuesSet) : [];
+    const newRows = moved ? await reselect(dataSourceOf(event.queryRunner), event.queryRunner, event.metadata, moved) : [];
+    // Rows re-keyed by an SQL expression are not found again: what unknown rows invalidate stands in for them.
+    const lost = moved ? [] : unknownRowTags(event.metadata);
+    return [...new Set([...rowTags(event.metadata, [...write.oldRows, ...newRows]), ...lost, ...write.dependentTags])];
   }
 
   async afterInsert(event: InsertEvent<any>): Promise<void> {

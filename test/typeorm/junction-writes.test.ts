@@ -72,6 +72,11 @@ const paths: Path[] = [
   { name: 'repository.insert', link: true, write: (ds) => junction(ds).insert({ post: 5, tag: 2 }) },
   { name: 'query builder insert', link: true, write: (ds) => ds.createQueryBuilder().insert().into(PostTag).values({ post: 5, tag: 2 }).execute() },
   { name: 'repository.update (post 6 – tag 3 moved onto post 5 – tag 2)', link: true, write: (ds) => junction(ds).update({ post: 6, tag: 3 }, { post: 5, tag: 2 }) },
+  {
+    name: 'query builder update SETting the key by an SQL expression',
+    link: true,
+    write: (ds) => ds.createQueryBuilder().update(PostTag).set({ post: () => '5', tag: () => '2' }).where({ post: 6, tag: 3 }).execute(),
+  },
   { name: 'raw INSERT', link: true, write: (ds, db) => raw(ds, db, 'INSERT INTO {post_tags_tag} ({postId}, {tagId}) VALUES (5, 2)') },
   { name: 'repository.delete', link: false, write: (ds) => junction(ds).delete({ post: 5, tag: 2 }) },
   { name: 'repository.remove', link: false, write: async (ds) => junction(ds).remove(await junction(ds).findOneByOrFail({ post: 5, tag: 2 })) },
