@@ -7,7 +7,8 @@ import type { Row } from './rows.js';
 /*
  * TypeORM's side of the collection tags (lib/orm/collection-tags.ts): which collections a row is a
  * member of (its many-to-one relations whose inverse is a one-to-many; the junction rows of a
- * many-to-many), and which collections a loaded entity holds. Worked out once per entity.
+ * many-to-many, and the rows of an entity of its own mapped onto a junction table), and which
+ * collections a loaded entity holds. Worked out once per entity.
  */
 
 /** One collection a row of an entity belongs to, through foreign-key columns of its own. */
@@ -29,18 +30,43 @@ function junctionRelation(junction: EntityMetadata): RelationMetadata | undefine
   return owner?.manyToManyRelations.find((r) => r.junctionEntityMetadata === junction);
 }
 
+const mappedJunctions = new WeakMap<EntityMetadata, EntityMetadata | null>();
+
+/**
+ * The junction of a many-to-many whose table `metadata`, an entity of its own, is mapped onto
+ * (`@Entity('post_tags_tag') class PostTag` beside `@JoinTable() tags`): TypeORM gives that entity
+ * metadata apart from the junction's, so its writes reach no junction hook.
+ */
+export function mappedJunction(metadata: EntityMetadata): EntityMetadata | undefined {
+  if (metadata.isJunction) return undefined;
+  let found = mappedJunctions.get(metadata);
+  if (found === undefined) {
+    found = metadata.connection.entityMetadatas.find((m) => m.isJunction && m.tablePath === metadata.tablePath) ?? null;
+    mappedJunctions.set(metadata, found);
+  }
+  return found ?? undefined;
+}
+
+/** The collections of both sides a junction's row is a member of, through the columns `columnIn` maps the junction's onto. */
+function junctionMemberships(junction: EntityMetadata, columnIn: (column: ColumnMetadata) => ColumnMetadata | undefined): Membership[] {
+  const found: Membership[] = [];
+  const relation = junctionRelation(junction);
+  const inverse = relation?.inverseRelation;
+  for (const [side, columns] of [[relation, junction.ownerColumns], [inverse, junction.inverseColumns]] as const) {
+    const owner = side && ownerClass(side.entityMetadata);
+    const own = columns.map(columnIn);
+    if (side && owner && own.every(Boolean)) found.push({ owner, relation: side.propertyName, columns: own as ColumnMetadata[] });
+  }
+  return found;
+}
+
 function membershipsOf(metadata: EntityMetadata): Membership[] {
   let found = memberships.get(metadata);
   if (found) return found;
-  found = [];
-  if (metadata.isJunction) {
-    const relation = junctionRelation(metadata);
-    const owner = relation && ownerClass(relation.entityMetadata);
-    if (relation && owner) found.push({ owner, relation: relation.propertyName, columns: metadata.ownerColumns });
-    const inverse = relation?.inverseRelation;
-    const inverseOwner = inverse && ownerClass(inverse.entityMetadata);
-    if (inverse && inverseOwner) found.push({ owner: inverseOwner, relation: inverse.propertyName, columns: metadata.inverseColumns });
-  } else {
+  const junction = metadata.isJunction ? metadata : mappedJunction(metadata);
+  // An entity mapped onto a junction table holds the same links, in its own columns of the same names.
+  found = junction ? junctionMemberships(junction, (column) => metadata.columns.find((c) => c.databaseName === column.databaseName)) : [];
+  if (!metadata.isJunction) {
     for (const relation of metadata.manyToOneRelations) {
       const inverse = relation.inverseRelation;
       const owner = inverse?.isOneToMany ? ownerClass(inverse.entityMetadata) : undefined;

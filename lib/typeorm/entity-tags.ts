@@ -1,6 +1,6 @@
 import type { DataSource, EntityMetadata, QueryRunner } from 'typeorm';
 import { tagsOfChange, typeTagsOf, unknownRowsTags } from '../orm/index.js';
-import { memberCollectionTags, memberRelationTags } from './collections.js';
+import { mappedJunction, memberCollectionTags, memberRelationTags } from './collections.js';
 import { fieldTagsOf } from './query-cache-fields.js';
 import { entityRow, keyOf, rowsByKeys, type Row } from './rows.js';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
@@ -17,7 +17,18 @@ export function metadataTypeTags(metadata: EntityMetadata): string[] {
  * to (docs/orm-contract.md, "Collection tags").
  */
 export function unknownRowTags(metadata: EntityMetadata): string[] {
-  return [...unknownRowsTags(metadataTypeTags(metadata)), ...memberRelationTags(metadata)];
+  return [...unknownRowsTags(metadataTypeTags(metadata)), ...memberRelationTags(metadata), ...linkedQueryTags(metadata)];
+}
+
+/**
+ * What a write of an entity mapped onto a junction table changes for the query cache and the
+ * entities it links: which of their rows match a condition through the relation. Its rows hold the
+ * two keys only, not the values such a condition compares (`{ tags: { name } }`), so both sides'
+ * type-level and rows-unknown tags stand in, as for a raw write of the junction table.
+ */
+function linkedQueryTags(metadata: EntityMetadata): string[] {
+  const junction = mappedJunction(metadata);
+  return junction ? unknownRowsTags(metadataTypeTags(junction)) : [];
 }
 
 /**
@@ -34,6 +45,7 @@ export function rowTags(metadata: EntityMetadata, rows: readonly (Row | undefine
   for (const tag of fieldTagsOf(metadata, types, rows)) tags.add(tag);
   const collections = rows.some(Boolean) ? memberCollectionTags(metadata, rows) : memberRelationTags(metadata);
   for (const tag of collections) tags.add(tag);
+  for (const tag of linkedQueryTags(metadata)) tags.add(tag);
   return [...tags];
 }
 

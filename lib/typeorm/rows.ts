@@ -98,6 +98,18 @@ export async function rowsByKeys(
   return rows;
 }
 
+/**
+ * Where `rows` are after an UPDATE that SETs `values`: a SET of a primary column (a link of a
+ * junction-mapped entity moved) puts the rows under a key a re-read by the old one misses.
+ * `undefined` when a key is SET by an SQL expression (a function): where the rows went is not known.
+ */
+export function rowsAfterUpdate(metadata: EntityMetadata, rows: readonly Row[], values: unknown): readonly Row[] | undefined {
+  if (!values || typeof values !== 'object') return rows;
+  const set = keyOf(metadata.primaryColumns, values);
+  if (set.some((value) => typeof value === 'function')) return undefined;
+  return set.every((value) => value === undefined) ? rows : rows.map((row) => entityRow(metadata, row, values));
+}
+
 /** The current rows with the primary keys of `rows`. */
 export function reselect(dataSource: DataSource, queryRunner: QueryRunner | undefined, metadata: EntityMetadata, rows: readonly Row[]): Promise<Row[]> {
   return rowsByKeys(dataSource, queryRunner, metadata, metadata.primaryColumns, rows.map((row) => keyOf(metadata.primaryColumns, row)));

@@ -25,7 +25,7 @@ import { installLazyLoadHook } from './lazy-loads.js';
 import { Invalidator, type TypeOrmWriteSource } from './invalidator.js';
 import { installQueryBuilderHooks } from './query-builder-hooks.js';
 import { installQueryCacheHooks } from './query-cache.js';
-import { entityRow, keyOf, reselect, rowsByKeys, type Row } from './rows.js';
+import { entityRow, keyOf, reselect, rowsAfterUpdate, rowsByKeys, type Row } from './rows.js';
 import { SUBSCRIBER_BRAND, isOrmStatement, persistContext, statementContext, takeDetachedRows, takeStatementWrite } from './write-context.js';
 
 /**
@@ -108,10 +108,13 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
     return this.invalidator.record(event.queryRunner, tags, source(operation, event.metadata));
   }
 
-  /** Old rows read before a query-builder write, new rows read after it. */
-  private async statementTags(event: ChangeEvent, write: { oldRows: Row[]; dependentTags: string[] }, reread: boolean): Promise<string[]> {
-    const newRows = reread ? await reselect(dataSourceOf(event.queryRunner), event.queryRunner, event.metadata, write.oldRows) : [];
-    return [...new Set([...rowTags(event.metadata, [...write.oldRows, ...newRows]), ...write.dependentTags])];
+  /** Old rows read before a query-builder write, new rows read after it (under their new key when the write SET it). */
+  private async statementTags(event: ChangeEvent, write: { oldRows: Row[]; valuesSet: unknown; dependentTags: string[] }, reread: boolean): Promise<string[]> {
+    const moved = reread ? rowsAfterUpdate(event.metadata, write.oldRows, write.valuesSet) : [];
+    const newRows = moved ? await reselect(dataSourceOf(event.queryRunner), event.queryRunner, event.metadata, moved) : [];
+    // Rows re-keyed by an SQL expression are not found again: what unknown rows invalidate stands in for them.
+    const lost = moved ? [] : unknownRowTags(event.metadata);
+    return [...new Set([...rowTags(event.metadata, [...write.oldRows, ...newRows]), ...lost, ...write.dependentTags])];
   }
 
   async afterInsert(event: InsertEvent<any>): Promise<void> {
