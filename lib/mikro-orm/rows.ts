@@ -1,5 +1,5 @@
 import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
-import { rowsUnknownTag, tagsOfChange, typeTagsOf, unknownRowsTagsOf } from '../orm/index.js';
+import { tagsOfChange, typeTagsOf, unknownRowsTagsOf } from '../orm/index.js';
 import { linkedEntities, memberCollectionTags, memberRelationTags } from './collections.js';
 import { fieldTagsOf } from './query-cache-fields.js';
 
@@ -46,13 +46,14 @@ export function propertiesOf(meta: EntityMetadata, row: Row): Row {
 }
 
 /**
- * What a pivot row's write changes for the query cache: which rows of either side match a
- * condition through the relation. The pivot row holds the two keys only, not the values such a
- * condition compares (`{ labels: { name } }`), so the rows-unknown tags of both sides stand in:
- * every precise cached query of those entities is re-run, their tracked rows are not.
+ * What a pivot row's write changes for the query cache and the entities it links: which of their
+ * rows match a condition through the relation. The pivot row holds the two keys only, not the
+ * values such a condition compares (`{ labels: { name } }`), so both sides' type-level and
+ * rows-unknown tags stand in, as for a raw write of the pivot table (and as TypeORM does for an
+ * entity mapped onto a junction table).
  */
 function linkedQueryTags(meta: EntityMetadata): string[] {
-  return linkedEntities(meta).flatMap((side) => typeTagsOf(side.class).map(rowsUnknownTag));
+  return linkedEntities(meta).flatMap((side) => unknownRowsTagsOf(side.class));
 }
 
 /**
