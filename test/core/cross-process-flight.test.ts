@@ -41,7 +41,8 @@ class Worker {
         }
       }
     });
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+    // 'close', not 'exit': every line the worker printed has been read by then.
+    this.exited = new Promise((resolve) => this.child.once('close', (code, signal) => resolve({ code, signal })));
   }
 
   /** Resolves with what follows `line` on its first line that starts with it (at once if it came already). */

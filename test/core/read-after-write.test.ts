@@ -76,7 +76,8 @@ function runWorker(args: string[]): Promise<Log> {
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += String(chunk)));
     child.stderr.on('data', (chunk: Buffer) => (err += String(chunk)));
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Log) : reject(new Error(`worker exited with ${code}: ${err}`))));
+    // 'close', not 'exit': the process may exit before the last of its stdout has been read here.
+    child.once('close', (code) => (code === 0 ? resolve(JSON.parse(out) as Log) : reject(new Error(`worker exited with ${code}: ${err}`))));
   });
 }
 

@@ -53,7 +53,8 @@ function startReader(args: string[]): { ready: Promise<void>; done: Promise<Read
   });
   child.stderr.on('data', (chunk: Buffer) => (err += String(chunk)));
   const done = new Promise<Read[]>((resolve, reject) => {
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.slice('ready\n'.length)) as Read[]) : reject(new Error(`reader exited with ${code}: ${err}`))));
+    // 'close', not 'exit': the process may exit before its last megabytes of stdout have been read here.
+    child.once('close', (code) => (code === 0 ? resolve(JSON.parse(out.slice('ready\n'.length)) as Read[]) : reject(new Error(`reader exited with ${code}: ${err}`))));
   });
   return { ready, done };
 }
