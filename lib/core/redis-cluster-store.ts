@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Keyv } from 'keyv';
 import { CacheTagsError } from './errors.js';
-import { PLAIN_JSON, SCRIPTS, loadKeyvRedis, lockValue, runScript, type Script } from './redis-store.js';
+import { PLAIN_JSON, SCRIPTS, isOutOfMemory, loadKeyvRedis, lockValue, redact, runScript, type Script } from './redis-store.js';
 import { decodeRow, encodeRow, type Minted, type StoreDriver, type StoreWrite } from './store-driver.js';
 import { orderedToken } from './tokens.js';
 import { describe } from './tracking-scope.js';
@@ -237,10 +237,6 @@ function expiry(ttl: number | undefined): { expiration?: { type: 'PX'; value: nu
   return ttl === undefined ? {} : { expiration: { type: 'PX', value: ttl } };
 }
 
-function isOutOfMemory(error: unknown): boolean {
-  return /^OOM\b/.test((error as Error)?.message ?? '');
-}
-
 /** Whether `cluster` is a node-redis cluster client rather than options to make one. */
 function isClusterClient(cluster: unknown): cluster is ClusterClient {
   return typeof cluster === 'object' && cluster !== null && typeof (cluster as ClusterClient).connect === 'function' && 'masters' in cluster;
@@ -263,7 +259,7 @@ function settingsOf(option: RedisClusterStoreOption): { urls: URL[]; defaults: R
   if (typeof defaults !== 'object' || defaults === null || Array.isArray(defaults)) throw new CacheTagsError('E_INVALID_OPTION', `${where}.defaults must be an object of node-redis client options, got ${describe(defaults)}`);
   const urls = rootNodes.map((node: unknown, index) => {
     const url = typeof node === 'string' && /^rediss?:\/\/[^/]+:\d+\/?$/.test(node) ? new URL(node) : undefined;
-    if (!url?.port) throw new CacheTagsError('E_INVALID_OPTION', `${where}.rootNodes[${index}] must be a redis://host:port or rediss://host:port URL, got ${typeof node === 'string' ? JSON.stringify(node.replace(/\/\/[^@/]*@/, '//***@')) : describe(node)}`);
+    if (!url?.port) throw new CacheTagsError('E_INVALID_OPTION', `${where}.rootNodes[${index}] must be a redis://host:port or rediss://host:port URL, got ${typeof node === 'string' ? JSON.stringify(redact(node)) : describe(node)}`);
     return url;
   });
   if (urls.some((url) => url.protocol !== urls[0].protocol)) {

@@ -131,8 +131,13 @@ export function loadKeyvRedis(url: string): KeyvRedisModule {
 }
 
 /** A URL without its credentials, for messages. */
-function redact(url: string): string {
+export function redact(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+/** Whether Redis refused a write for lack of memory (maxmemory with noeviction). */
+export function isOutOfMemory(error: unknown): boolean {
+  return /^OOM\b/.test((error as Error)?.message ?? '');
 }
 
 /**
@@ -188,7 +193,7 @@ export class RedisDriver implements StoreDriver {
          * orders again from the server's clock, which is ahead of every stamp a computation in flight
          * has read. The message without a token tells near caches to forget the tags.
          */
-        if (!/^OOM\b/.test((error as Error)?.message ?? '')) throw error;
+        if (!isOutOfMemory(error)) throw error;
         await this.remove([sequenceKey, ...tagKeys], channel);
       },
     );
