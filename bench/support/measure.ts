@@ -4,6 +4,7 @@
  * rotates, so that machine noise (GC, other processes, CPU frequency) falls on all of them alike.
  */
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** One thing to measure: an operation that is awaited before the next one starts. */
 export interface Variant {
@@ -19,7 +20,15 @@ export interface Schedule {
   rounds: number;
   /** Operations of one variant in one turn. */
   opsPerRound: number;
+  /**
+   * Idle time before each measured operation, in ms, not measured (default 0: back to back): the
+   * pace of requests, by which every process involved has gone idle between operations.
+   */
+  pauseMs?: number;
 }
+
+/** Idle time before each write of the paced rows, in ms: a write per request, not a loop of writes. */
+export const REQUEST_PAUSE_MS = 2;
 
 /** What was measured of one variant. Latencies are in microseconds. */
 export interface Stats {
@@ -64,6 +73,7 @@ export async function compare(variants: readonly Variant[], schedule: Schedule):
       const { run } = variants[index];
       const into = latencies[index];
       for (let i = 0; i < schedule.opsPerRound; i++) {
+        if (schedule.pauseMs) await sleep(schedule.pauseMs);
         const start = performance.now();
         await run();
         into[filled[index]++] = performance.now() - start;

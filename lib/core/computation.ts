@@ -3,6 +3,7 @@ import type { TagCacheEvents } from './events.js';
 import type { Miss } from './lookup.js';
 import { recordNotStored, recordStored } from './outcomes.js';
 import { serializeFor } from './serializer.js';
+import { isHeld } from './tokens.js';
 import { TrackingScope, assertTags, runInScope } from './tracking-scope.js';
 
 type Unstorable = TagCacheEvents['stale']['reason'];
@@ -17,7 +18,8 @@ type Unstorable = TagCacheEvents['stale']['reason'];
  *    their data was read, `addCacheTags`, tracked loads and `resultTags` (run on the value) bring
  *    tags without one;
  * 3. the versions of those tags are read (minted where missing) and judged: each must predate the
- *    computation's start by the store's ordering, else the value is returned but not stored;
+ *    computation's start by the store's ordering, else the value is returned but not stored; so is
+ *    a value with any held version (another process is about to invalidate the tag);
  * 4. the entry is written with every version: an invalidation that landed during the computation
  *    makes it dead on arrival.
  * `miss` is `undefined` when the store did not answer the lookup: the value is then the caller's
@@ -126,8 +128,9 @@ function unstorableReason(
 ): Unstorable | undefined {
   if (!answered || !lateVersions) return 'store-unavailable';
   if (scope.mixedVersions) return 'mixed-versions';
+  // A held version predates nothing: a late tag held meanwhile counts as invalidated during the computation.
   for (const tag of late) if (!parts.versions.predates(lateVersions.get(tag)!, mark)) return 'invalidated-during-computation';
-  for (const tag of scope.declared.keys()) if (parts.pending.has(tag)) return 'invalidation-pending';
-  for (const tag of scope.learned.keys()) if (parts.pending.has(tag)) return 'invalidation-pending';
+  for (const [tag, token] of scope.declared) if (parts.pending.has(tag) || isHeld(token)) return 'invalidation-pending';
+  for (const [tag, token] of scope.learned) if (parts.pending.has(tag) || (token !== undefined && isHeld(token))) return 'invalidation-pending';
   return undefined;
 }

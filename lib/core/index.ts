@@ -1,6 +1,7 @@
 export { CacheTagsError, type CacheTagsErrorCode } from './errors.js';
 export { TagCache, createTagCache, type StatsOptions } from './tag-cache.js';
 export type { TagCacheStats } from './stats.js';
+export type { TagHold } from './tag-hold.js';
 export {
   TRACING_CHANNELS,
   type TraceContextBase,

@@ -12,31 +12,55 @@ import type { Settings } from './options.js';
  * `onInvalidationTimeout: "reject"` a rejection.
  */
 export class Invalidator {
+  /** Invalidations whose caller was answered by a hold, still being written. */
+  private readonly background = new Set<Promise<unknown>>();
+
   constructor(
     private readonly parts: CacheParts,
     private readonly settings: Settings,
   ) {}
 
-  /** Resolves whether the store acknowledged the invalidation within the bound. */
-  async invalidate(tags: readonly string[], source: unknown): Promise<boolean> {
+  /**
+   * Resolves whether the store acknowledged the invalidation within the bound. With `held` (the
+   * acknowledgement of a hold of the tags that still stands, lib/core/tag-hold.ts), it is done, and
+   * its `invalidate` event emitted, as soon as `held` resolves `true`: no process serves or stores
+   * under a held version, so the invalidation's own round trip goes on in the background, reported
+   * as any other if it fails. It is sent at once all the same: on the cache's one connection, a
+   * read of this process issued after it sees its versions, and stores again.
+   */
+  async invalidate(tags: readonly string[], source: unknown, held?: Promise<boolean>): Promise<boolean> {
     const list = unique(tags);
     if (list.length === 0) return true;
     const { pending, events, counters } = this.parts;
     counters.invalidationCalls++;
     counters.invalidatedTags += list.length;
     const startedAt = pending.begin(list);
-    let written = false;
-    try {
-      written = await this.writeWithin(list, this.settings.invalidationTimeoutMs);
-    } finally {
-      pending.end(list, startedAt, written);
+    const writing = this.writeWithin(list, this.settings.invalidationTimeoutMs).then(
+      (written) => (pending.end(list, startedAt, written), written),
+      (error: unknown) => {
+        pending.end(list, startedAt, false);
+        throw error;
+      },
+    );
+    if (held && (await held)) {
+      events.emit('invalidate', { tags: list, source, deferred: false });
+      // A rejection here (onInvalidationTimeout "reject") has no caller left: it was reported.
+      const rest: Promise<unknown> = writing
+        .then((written) => written || this.unacknowledged(list))
+        .catch(() => undefined)
+        .finally(() => this.background.delete(rest));
+      this.background.add(rest);
+      return true;
     }
+    const written = await writing;
     events.emit('invalidate', { tags: list, source, deferred: !written });
-    if (!written) {
-      counters.unacknowledged++;
-      this.unacknowledged(list);
-    }
+    if (!written) this.unacknowledged(list);
     return written;
+  }
+
+  /** Resolves once the invalidations still being written after a hold answered their caller are done. */
+  async settled(): Promise<void> {
+    await Promise.all(this.background);
   }
 
   /**
@@ -57,6 +81,7 @@ export class Invalidator {
   }
 
   private unacknowledged(tags: readonly string[]): void {
+    this.parts.counters.unacknowledged++;
     const { ttl, invalidationTimeoutMs, rejectOnInvalidationTimeout } = this.settings;
     const shown = tags.slice(0, 10).map((tag) => `"${tag}"`).join(', ') + (tags.length > 10 ? ` and ${tags.length - 10} more` : '');
     const bound = ttl > 0 ? `until the invalidation is written (retrying) or their entries expire, at most ${ttl} ms` : 'until the invalidation is written (retrying); entries have no TTL';

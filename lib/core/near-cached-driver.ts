@@ -56,6 +56,15 @@ export class NearCachedDriver implements StoreDriver {
     }
   }
 
+  /** As {@link NearCachedDriver.invalidate}. */
+  async hold(sequenceKey: string, tagKeys: readonly string[], holdMs: number): Promise<void> {
+    try {
+      await this.redis.hold(sequenceKey, tagKeys, holdMs);
+    } finally {
+      this.near.forgetTags(tagKeys);
+    }
+  }
+
   mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<Minted> {
     return this.redis.mint(sequenceKey, tagKeys, ttl);
   }

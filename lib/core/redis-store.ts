@@ -32,7 +32,8 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
 
 /*
  * KEYS: sequence, tag versions. ARGV: random part, ttl (0: none), and optionally the namespace's
- * invalidation channel. Bumps the sequence and stamps it into a fresh token per tag; with a channel,
+ * invalidation channel and the token's kind (`!`, the default, or `?` for a held version:
+ * lib/core/tokens.ts). Bumps the sequence and stamps it into a fresh token per tag; with a channel,
  * publishes `[token, ...tag keys]` on it in the same script, so that the message is queued for every
  * near cache before the invalidation is acknowledged (docs/near-cache.md).
  */
@@ -41,7 +42,7 @@ local n = (tonumber(redis.call('GET', KEYS[1]) or '0') or 0) + 1
 if n < now then n = now end
 local s = string.format('%.0f', n)
 redis.call('SET', KEYS[1], s)
-local token = '!' .. s .. '.' .. ARGV[1]
+local token = (ARGV[4] or '!') .. s .. '.' .. ARGV[1]
 local v = '{"value":"' .. token .. '"}'
 local ttl = tonumber(ARGV[2])
 for i = 2, #KEYS do
@@ -197,6 +198,10 @@ export class RedisDriver implements StoreDriver {
         await this.remove([sequenceKey, ...tagKeys], channel);
       },
     );
+  }
+
+  async hold(sequenceKey: string, tagKeys: readonly string[], holdMs: number): Promise<void> {
+    await this.script(SCRIPTS.invalidate, [sequenceKey, ...tagKeys], [randomPart(), String(holdMs), invalidationChannel(sequenceKey), '?']);
   }
 
   async mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<Minted> {

@@ -43,6 +43,13 @@ export interface StoreDriver {
   remove(keys: readonly string[], channel?: string): Promise<void>;
   /** Writes a fresh token for every tag key (after bumping the sequence, on an ordered store), in one round trip. */
   invalidate(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<void>;
+  /**
+   * {@link StoreDriver.invalidate}, writing a held version (lib/core/tokens.ts) that expires after
+   * `holdMs` instead of a fresh one: the sequence bump makes a version minted once the hold expired
+   * postdate every computation the hold covered. Only a store that several processes share and that
+   * writes every key in one step (one Redis) has it.
+   */
+  hold?(sequenceKey: string, tagKeys: readonly string[], holdMs: number): Promise<void>;
   /** The tokens of `tagKeys`, writing one for each key that has none (never overwriting one), in one round trip. */
   mint(sequenceKey: string, tagKeys: readonly string[], ttl: number | undefined): Promise<Minted>;
   /**

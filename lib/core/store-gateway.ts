@@ -115,6 +115,16 @@ export class StoreGateway {
     return this.call('invalidate', () => this.driver.invalidate(sequenceKey, tagKeys, ttl), false, acknowledged, options);
   }
 
+  /** Whether the store can hold tags ({@link StoreDriver.hold}). */
+  get holds(): boolean {
+    return this.driver.hold !== undefined;
+  }
+
+  /** Writes a held version for `tagKeys`; `true` once the store acknowledged it. */
+  hold(sequenceKey: string, tagKeys: readonly string[], holdMs: number): Promise<boolean> {
+    return this.call('hold', () => this.driver.hold!(sequenceKey, tagKeys, holdMs), false, acknowledged);
+  }
+
   /** What `then` makes of the store's answer, or of `unanswered` when it gave none. */
   private call<T, U, R>(operation: string, op: () => Promise<T>, unanswered: U, then: (answer: T | U) => R, options: CallOptions = {}): Promise<Awaited<R>> {
     if (this.closed || (!options.force && !this.breaker.allow())) return Promise.resolve(unanswered).then(then) as Promise<Awaited<R>>;

@@ -19,7 +19,9 @@ import { CacheCounters, type TagCacheStats } from './stats.js';
 import type { StoreDriver } from './store-driver.js';
 import { StoreGateway } from './store-gateway.js';
 import { openStore } from './store-selection.js';
+import { Hold, TAG_HOLD_MS, type TagHold } from './tag-hold.js';
 import { TagVersions } from './tag-versions.js';
+import { isHeld } from './tokens.js';
 import { traced, tracing, type GetTraceContext, type InvalidateTraceContext, type WrapTraceContext } from './tracing.js';
 import { assertTags, currentScope, describe } from './tracking-scope.js';
 
@@ -292,6 +294,10 @@ export class TagCache {
       recordNotStored(this.parts, key, 'store-unavailable');
       return false;
     }
+    if ([...versions.values()].some(isHeld)) {
+      recordNotStored(this.parts, key, 'invalidation-pending');
+      return false;
+    }
     const entry: StoredEntry = { v: data, t: Object.fromEntries(versions), a: Date.now() };
     // Announced, unlike a computation's write: the entry it replaces may still be valid, and held by near caches.
     const ok = await this.parts.gateway.write([{ key: this.parts.keys.entry(key), value: entry, ttl: ttl || undefined }], this.parts.keys.channel);
@@ -324,15 +330,38 @@ export class TagCache {
    */
   async invalidateTags(tags: string[], source?: unknown): Promise<void> {
     assertTags(tags, 'TagCache.invalidateTags');
+    await this.invalidated(tags, source, undefined);
+  }
+
+  /** {@link TagCache.invalidateTags}, done once `held` resolves `true` (see {@link Invalidator.invalidate}). */
+  private async invalidated(tags: string[], source: unknown, held: Promise<boolean> | undefined): Promise<void> {
     if (!traced(tracing.invalidate)) {
-      await this.invalidator.invalidate(tags, source);
+      await this.invalidator.invalidate(tags, source, held);
       return;
     }
     const context: InvalidateTraceContext = { namespace: this.namespace, tags, source };
     await tracing.invalidate.tracePromise(async () => {
       context.acknowledged = false; // stays so when it rejects: only an unacknowledged invalidation does
-      context.acknowledged = await this.invalidator.invalidate(tags, source);
+      context.acknowledged = await this.invalidator.invalidate(tags, source, held);
     }, context);
+  }
+
+  /**
+   * Holds `tags` ahead of a change that becomes visible elsewhere first, such as a database
+   * commit: call it just before the change is made visible (the commit is sent), then
+   * {@link TagHold.invalidate} once it is. The hold writes a *held* version of every tag, under
+   * which no process serves or stores anything, so the change's end need not wait for the
+   * invalidation's round trip: it overlaps the commit's. A held version that is never replaced
+   * expires after 10 s (a missing version means "invalidated"). On a store that cannot hold (the
+   * in-process store, Redis Cluster, other Keyv stores), or when the store did not acknowledge the
+   * hold, {@link TagHold.invalidate} is {@link TagCache.invalidateTags}.
+   * @public
+   */
+  holdTags(tags: string[]): TagHold {
+    assertTags(tags, 'TagCache.holdTags');
+    const list = unique(tags);
+    const acknowledged = list.length > 0 ? this.parts.versions.hold(list, TAG_HOLD_MS) : undefined;
+    return new Hold(acknowledged, (source, held) => this.invalidated(tags, source, held));
   }
 
   /**
@@ -360,13 +389,15 @@ export class TagCache {
   }
 
   /**
-   * Writes pending invalidations one last time, stops retrying, frees the locks of computations
+   * Waits for the invalidations that follow holds ({@link TagCache.holdTags}), writes pending
+   * invalidations one last time, stops retrying, frees the locks of computations
    * that ended (`lock`), and disconnects the store if this
    * cache created it (from a URL or an adapter). A Keyv instance you passed in stays yours to close.
    * A closed cache never touches the store again: calls run their source and store nothing.
    * @public
    */
   async close(): Promise<void> {
+    await this.invalidator.settled();
     if (this.parts.pending.size > 0) await this.parts.pending.flush();
     this.parts.pending.stop();
     await this.parts.gateway.drain();

@@ -1,6 +1,6 @@
 import type { KeyBuilder } from './keys.js';
 import type { CallOptions, StoreGateway } from './store-gateway.js';
-import { tokenStamp, tokenTime } from './tokens.js';
+import { isHeld, tokenStamp, tokenTime } from './tokens.js';
 
 /** Versions captured by {@link TagVersions.capture}, with the sequence they were read at. */
 export type Captured = Map<string, string> & { sequence?: number | undefined };
@@ -67,6 +67,15 @@ export class TagVersions {
   }
 
   /**
+   * Writes one held version for all `tags`; `true` once the store acknowledged it, `undefined` when
+   * the store cannot hold.
+   */
+  hold(tags: readonly string[], holdMs: number): Promise<boolean> | undefined {
+    if (!this.gateway.holds) return undefined;
+    return this.gateway.hold(this.keys.sequence, tags.map((tag) => this.keys.tag(tag)), holdMs);
+  }
+
+  /**
    * What a computation notes when it starts, to judge late-learned versions by: the highest
    * sequence read before its source ran (an ordered store), or the time (any other store).
    */
@@ -85,6 +94,7 @@ export class TagVersions {
    */
   predates(token: string, mark: number | undefined): boolean {
     if (mark === undefined) return false;
+    if (isHeld(token)) return false;
     if (this.ordered) {
       const stamp = tokenStamp(token);
       return stamp !== undefined && stamp <= mark;

@@ -8,6 +8,10 @@ import { randomBytes } from 'node:crypto';
  *   computation can tell exactly whether a tag it learned late was invalidated after it began.
  * - `<ms since epoch, base36>.<random>` on any other Keyv store, judged with a clock margin.
  * The random part keeps a token that is lost and written again from ever equalling the old one.
+ * A third form, `?<stamp>.<random>`, is a *held* version, written by the same script as an ordered
+ * one, just before a change becomes visible elsewhere (a database commit): it stands until the
+ * invalidation that follows replaces it. No entry is ever stored against it, so no process serves
+ * or stores anything under the tag meanwhile; its stamp orders it as any invalidation's.
  */
 
 let pool = Buffer.alloc(0);
@@ -36,6 +40,11 @@ export function orderedToken(stamp: number, random: string = randomPart()): stri
   return `!${stamp}.${random}`;
 }
 
+/** Whether `token` is a held version, against which nothing may be stored. */
+export function isHeld(token: string): boolean {
+  return token.charCodeAt(0) === 63;
+}
+
 /** The time a clock token was minted, or `undefined` for anything else. */
 export function tokenTime(token: string): number | undefined {
   const dot = token.indexOf('.');
@@ -44,9 +53,10 @@ export function tokenTime(token: string): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** The sequence stamp of an ordered token, or `undefined` for anything else. */
+/** The sequence stamp of an ordered or held token, or `undefined` for anything else. */
 export function tokenStamp(token: string): number | undefined {
-  if (token.charCodeAt(0) !== 33) return undefined;
+  const first = token.charCodeAt(0);
+  if (first !== 33 && first !== 63) return undefined;
   const dot = token.indexOf('.');
   const stamp = Number(token.slice(1, dot < 0 ? undefined : dot));
   return Number.isSafeInteger(stamp) ? stamp : undefined;

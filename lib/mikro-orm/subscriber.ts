@@ -60,6 +60,8 @@ export class CacheTagsSubscriber implements EventSubscriber {
   readonly recorder: WriteRecorder;
   /** Tags read before the writes of a flush (rows the database changes by itself, links it unlinks wholesale). */
   private readonly preWrite = new WeakMap<UnitOfWork, { tags: string[]; computation: TagComputation }>();
+  /** Flushes in a transaction of their own whose tags were recorded before its commit (to be held), not to be recorded again after it. */
+  private readonly recordedAtCommit = new WeakSet<UnitOfWork>();
   /** The transaction a savepoint is being started in, per entity manager starting it. */
   private readonly startingIn = new WeakMap<EntityManager, object>();
 
@@ -89,6 +91,8 @@ export class CacheTagsSubscriber implements EventSubscriber {
   }
 
   async onFlush(args: FlushEventArgs): Promise<void> {
+    // A unit of work serves every flush of its entity manager: a mark left by one whose commit failed must not skip this one.
+    this.recordedAtCommit.delete(args.uow);
     const computation = new TagComputation();
     this.preWrite.set(args.uow, { tags: await computation.run(() => this.tagsBeforeWrite(args)), computation });
   }
@@ -119,7 +123,13 @@ export class CacheTagsSubscriber implements EventSubscriber {
     return tags;
   }
 
-  async afterFlush({ em, uow }: FlushEventArgs): Promise<void> {
+  afterFlush({ em, uow }: FlushEventArgs): Promise<void> | undefined {
+    if (this.recordedAtCommit.delete(uow)) return undefined;
+    return this.recordFlush(uow, transactionOf(em));
+  }
+
+  /** Records the tags of the flush of `uow` in `trx` (at once outside a transaction); its rows are written. */
+  private async recordFlush(uow: UnitOfWork, trx: object | undefined): Promise<void> {
     const { tags: preWrite = [], computation = new TagComputation() } = this.preWrite.get(uow) ?? {};
     this.preWrite.delete(uow);
     const tags = new Set(preWrite);
@@ -132,7 +142,7 @@ export class CacheTagsSubscriber implements EventSubscriber {
         for (const tag of tagsOfRows(cs.meta, [before, created ? insertedRow(cs.meta, cs.entity as Row) : (cs.entity as Row)])) tags.add(tag);
       }
     });
-    await this.recorder.record(transactionOf(em), [...tags], { orm: 'mikro-orm', operation: 'flush' }, computation.failures);
+    await this.recorder.record(trx, [...tags], { orm: 'mikro-orm', operation: 'flush' }, computation.failures);
   }
 
   /*
@@ -147,6 +157,19 @@ export class CacheTagsSubscriber implements EventSubscriber {
     const parent = this.startingIn.get(em);
     this.startingIn.delete(em);
     if (parent && transaction) this.recorder.savepointStarted(transaction, parent);
+  }
+
+  /*
+   * A flush in a transaction of its own (its unit of work between onFlush and afterFlush) has
+   * written its rows by now: its tags are recorded in that transaction, so that they are held with
+   * the rest before the commit is sent.
+   */
+  async beforeTransactionCommit({ transaction, uow }: TransactionEventArgs): Promise<void> {
+    if (uow && transaction && this.preWrite.has(uow)) {
+      await this.recordFlush(uow, transaction);
+      this.recordedAtCommit.add(uow);
+    }
+    this.recorder.transactionCommitting(transaction);
   }
 
   afterTransactionCommit({ transaction }: TransactionEventArgs): Promise<void> | undefined {

@@ -48,6 +48,11 @@ export class WriteRecorder extends WriteInvalidator<object, MikroOrmWriteSource>
     return super.record(trx && this.rootOf(trx), tags, source, failures);
   }
 
+  /** Holds what a root transaction buffered, just before it commits. */
+  transactionCommitting(trx: object | undefined): void {
+    if (trx && !this.parentOf(trx)) this.committing(trx);
+  }
+
   /**
    * Bumps what the transaction buffered when a root transaction commits or rolls back. The end of a
    * savepoint (MikroORM 7 reports those too) ends nothing: its writes wait for the root's end.

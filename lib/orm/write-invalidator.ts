@@ -1,10 +1,12 @@
-import { resolveTagCache, type CacheTagsLogger, type TagCache } from '../core/index.js';
+import { resolveTagCache, type CacheTagsLogger, type TagCache, type TagHold } from '../core/index.js';
 import { levels } from '../core/log.js';
 import type { TagFunctionFailure } from './tag-failures.js';
 
 interface Buffered<Source> {
   tags: Set<string>;
   writes: Source[];
+  /** The hold written just before the commit, and how many of the tags it covers. */
+  hold?: { handle: TagHold; covers: number };
 }
 
 /** What every integration's write source may carry besides its own fields. */
@@ -52,6 +54,16 @@ export class WriteInvalidator<Transaction extends object, Source extends WriteFa
   }
 
   /**
+   * Holds what `transaction` buffered, just before its commit is sent (docs/orm-contract.md,
+   * "Transactions"): the end's invalidation then needs no round trip of its own after the commit.
+   */
+  committing(transaction: Transaction): void {
+    const buffer = this.buffers.get(transaction);
+    if (!buffer || buffer.tags.size === 0) return;
+    buffer.hold = { handle: this.resolveCache().holdTags([...buffer.tags]), covers: buffer.tags.size };
+  }
+
+  /**
    * Invalidates once what `transaction` buffered; `source` describes the end from its writes, and
    * carries the tag-function failures of all of them.
    */
@@ -62,6 +74,8 @@ export class WriteInvalidator<Transaction extends object, Source extends WriteFa
     if (!buffer || buffer.tags.size === 0) return undefined;
     const failures = buffer.writes.flatMap((write) => write.tagFunctionFailures ?? []);
     const end = failures.length > 0 ? { ...source(buffer.writes), tagFunctionFailures: failures } : source(buffer.writes);
+    // The tags only grow: a hold that covers as many covers them all.
+    if (buffer.hold?.covers === buffer.tags.size) return buffer.hold.handle.invalidate(end);
     return this.resolveCache().invalidateTags([...buffer.tags], end);
   }
 

@@ -23,6 +23,15 @@ export class Invalidator extends WriteInvalidator<QueryRunner, TypeOrmWriteSourc
     return super.record(queryRunner?.isTransactionActive ? queryRunner : undefined, tags, source, takeTagFailures());
   }
 
+  /**
+   * Called before every commit; only the outermost one (no savepoint left) holds. The depth is a
+   * protected field of TypeORM's query runners (it is what they choose COMMIT or RELEASE SAVEPOINT
+   * by); a runner without it gets no hold, and its end awaits the invalidation.
+   */
+  transactionCommitting(queryRunner: QueryRunner): void {
+    if ((queryRunner as unknown as { transactionDepth?: unknown }).transactionDepth === 1) this.committing(queryRunner);
+  }
+
   /** Called by every transaction end; only the outermost one (no savepoint left) flushes. */
   transactionEnded(queryRunner: QueryRunner, outcome: 'commit' | 'rollback'): Promise<void> | undefined {
     if (queryRunner.isTransactionActive) return undefined;

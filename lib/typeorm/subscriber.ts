@@ -247,6 +247,11 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
     if (persist && !persist.transaction) persist.transaction = event.queryRunner;
   }
 
+  // No promise: TypeORM awaits what it returns, and the hold's round trip is to overlap the commit's.
+  beforeTransactionCommit(event: TransactionCommitEvent): void {
+    this.invalidator.transactionCommitting(event.queryRunner);
+  }
+
   afterTransactionCommit(event: TransactionCommitEvent): Promise<void> | undefined {
     return this.transactionEnded(event.queryRunner, 'commit');
   }

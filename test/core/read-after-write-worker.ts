@@ -5,13 +5,15 @@
  * started when got through which of its readers (0 declared, 1 nested, 2 late). Times are on the
  * machine's monotonic clock, which the test and the other workers read alike; and which keyv it ran.
  * argv: redis URL, database file, namespace, seed, how long to run (ms), role (`writer`: half the
- * operations write; `reader`: reads only); at most 4000 operations.
+ * operations write; `reader`: reads only), and how a write invalidates (`after`: `invalidateTags`
+ * once the row is written; `hold`: in a transaction, its tags held just before its commit, then
+ * the hold's `invalidate()`, as the ORM integrations do); at most 4000 operations.
  */
 import { TagCache, addCacheTags } from '../../lib/index.js';
 import { machineNow as now } from '../support/machine-clock.js';
 import { openSqlite } from './sqlite-file.js';
 
-const [url, file, namespace, seedText, runMs, role] = process.argv.slice(2);
+const [url, file, namespace, seedText, runMs, role, invalidation] = process.argv.slice(2);
 
 let seed = Number(seedText);
 const random = (): number => {
@@ -46,9 +48,16 @@ async function main(): Promise<void> {
   const until = now() + Number(runMs);
   for (let i = 0; i < 4000 && now() < until; i++) {
     if (role === 'writer' && random() < 0.5) {
+      if (invalidation === 'hold') db.exec('BEGIN');
       const written = (db.prepare('UPDATE item SET v = v + 1 WHERE id = 1 RETURNING v').get() as { v: number }).v;
+      const hold = invalidation === 'hold' ? cache.holdTags(['Item']) : undefined;
+      if (hold) {
+        // The commit a moment later, as a database's round trip: readers meanwhile read the row before it (WAL).
+        await new Promise((resolve) => setTimeout(resolve, random() * 2));
+        db.exec('COMMIT');
+      }
       try {
-        await cache.invalidateTags(['Item']);
+        await (hold ? hold.invalidate() : cache.invalidateTags(['Item']));
         writes.push([now(), written]);
       } catch {
         rejected += 1;

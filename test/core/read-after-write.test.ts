@@ -82,7 +82,10 @@ function runWorker(args: string[]): Promise<Log> {
 }
 
 describe('Read after write across processes, under Redis faults', needs('redis'), () => {
-  it('3 processes, faults injected: no read that starts after a write returned gets an older version', async () => {
+  for (const [invalidation, how] of [
+    ['after', 'invalidated after the write'],
+    ['hold', 'held over the commit'],
+  ] as const) it(`3 processes, faults injected, ${how}: no read that starts after a write returned gets an older version`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ct-raw-'));
     const file = join(dir, 'db.sqlite');
     const db = openSqlite(file);
@@ -93,7 +96,7 @@ describe('Read after write across processes, under Redis faults', needs('redis')
       // A namespace of this run's own: when the restart below finds its port taken (by a redis-server
       // another run started meanwhile), the workers talk to that server, and must not read its rows.
       const namespace = `raw-${randomUUID()}`;
-      const workers = ['writer', 'reader', 'reader'].map((role, seed) => runWorker([redis.url, file, namespace, String(seed + 1), '4000', role]));
+      const workers = ['writer', 'reader', 'reader'].map((role, seed) => runWorker([redis.url, file, namespace, String(seed + 1), '4000', role, invalidation]));
       // When each fault began (and ended), for the report of stale reads.
       const phases: [string, number][] = [['no fault', now()]];
       const phase = (name: string): number => phases.push([name, now()]);
