@@ -3,7 +3,7 @@ import type { TagCacheEvents } from './events.js';
 import type { Miss } from './lookup.js';
 import { recordNotStored, recordStored } from './outcomes.js';
 import { serializeFor } from './serializer.js';
-import { isHeld } from './tokens.js';
+import { anyHeld } from './tokens.js';
 import { TrackingScope, assertTags, runInScope } from './tracking-scope.js';
 
 type Unstorable = TagCacheEvents['stale']['reason'];
@@ -130,7 +130,9 @@ function unstorableReason(
   if (scope.mixedVersions) return 'mixed-versions';
   // A held version predates nothing: a late tag held meanwhile counts as invalidated during the computation.
   for (const tag of late) if (!parts.versions.predates(lateVersions.get(tag)!, mark)) return 'invalidated-during-computation';
-  for (const [tag, token] of scope.declared) if (parts.pending.has(tag) || isHeld(token)) return 'invalidation-pending';
-  for (const [tag, token] of scope.learned) if (parts.pending.has(tag) || (token !== undefined && isHeld(token))) return 'invalidation-pending';
+  for (const tag of scope.declared.keys()) if (parts.pending.has(tag)) return 'invalidation-pending';
+  for (const tag of scope.learned.keys()) if (parts.pending.has(tag)) return 'invalidation-pending';
+  // Pending elsewhere: another process is invalidating the tag.
+  if (anyHeld(scope.declared.values()) || anyHeld(scope.learned.values())) return 'invalidation-pending';
   return undefined;
 }

@@ -21,7 +21,7 @@ import { StoreGateway } from './store-gateway.js';
 import { openStore } from './store-selection.js';
 import { Hold, TAG_HOLD_MS, type TagHold } from './tag-hold.js';
 import { TagVersions } from './tag-versions.js';
-import { isHeld } from './tokens.js';
+import { anyHeld } from './tokens.js';
 import { traced, tracing, type GetTraceContext, type InvalidateTraceContext, type WrapTraceContext } from './tracing.js';
 import { assertTags, currentScope, describe } from './tracking-scope.js';
 
@@ -294,7 +294,7 @@ export class TagCache {
       recordNotStored(this.parts, key, 'store-unavailable');
       return false;
     }
-    if ([...versions.values()].some(isHeld)) {
+    if (anyHeld(versions.values())) {
       recordNotStored(this.parts, key, 'invalidation-pending');
       return false;
     }
@@ -361,7 +361,7 @@ export class TagCache {
     assertTags(tags, 'TagCache.holdTags');
     const list = unique(tags);
     const acknowledged = list.length > 0 ? this.parts.versions.hold(list, TAG_HOLD_MS) : undefined;
-    return new Hold(acknowledged, (source, held) => this.invalidated(tags, source, held));
+    return new Hold(acknowledged, (source, held) => this.invalidated(list, source, held));
   }
 
   /**

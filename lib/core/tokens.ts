@@ -45,6 +45,12 @@ export function isHeld(token: string): boolean {
   return token.charCodeAt(0) === 63;
 }
 
+/** Whether any of `tokens` (`undefined`: no version known) is held. */
+export function anyHeld(tokens: Iterable<string | undefined>): boolean {
+  for (const token of tokens) if (token !== undefined && isHeld(token)) return true;
+  return false;
+}
+
 /** The time a clock token was minted, or `undefined` for anything else. */
 export function tokenTime(token: string): number | undefined {
   const dot = token.indexOf('.');

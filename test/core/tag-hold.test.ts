@@ -9,6 +9,16 @@ import { TagCache, type TagCacheOptions } from '../../lib/index.js';
 import { OwnRedis, eventually } from '../support/redis-server.js';
 import { needs } from '../support/servers.js';
 
+/** Waits until `reader` serves the new title from its cache again: the invalidation replaced the hold. */
+async function storedAgain(reader: TagCache, db: { title: string }): Promise<void> {
+  let runs = 0;
+  await eventually(async () => {
+    const before = runs;
+    assert.equal(await reader.wrap('row', () => (runs++, db.title), { tags: ['Row'] }), 'new');
+    return runs === before;
+  }, 'the value is stored again once the invalidation replaced the hold');
+}
+
 describe('TagCache.holdTags on Redis', needs('redis'), () => {
   let redis: OwnRedis;
   const caches: TagCache[] = [];
@@ -49,12 +59,7 @@ describe('TagCache.holdTags on Redis', needs('redis'), () => {
     db.title = 'new'; // the commit; its invalidation has not been sent yet
     assert.equal(await reader.wrap('row', () => db.title, { tags: ['Row'] }), 'new');
     await hold.invalidate();
-    let runs = 0;
-    await eventually(async () => {
-      const before = runs;
-      assert.equal(await reader.wrap('row', () => (runs++, db.title), { tags: ['Row'] }), 'new');
-      return runs === before;
-    }, 'the value is stored again once the invalidation replaced the hold');
+    await storedAgain(reader, db);
   });
 
   it('an entry stored before the hold is not served under it, nor once it expired unreplaced', async () => {
@@ -91,12 +96,7 @@ describe('TagCache.holdTags on Redis', needs('redis'), () => {
       redis.resume();
     }
     assert.equal(await reader.wrap('row', () => db.title, { tags: ['Row'] }), 'new');
-    let runs = 0;
-    await eventually(async () => {
-      const before = runs;
-      assert.equal(await reader.wrap('row', () => (runs++, db.title), { tags: ['Row'] }), 'new');
-      return runs === before;
-    }, 'the value is stored again once the invalidation replaced the hold');
+    await storedAgain(reader, db);
     assert.deepEqual(events, [false], 'and no second event when it lands');
   });
 
