@@ -58,9 +58,9 @@ export async function benchMikroOrm(schedule: Schedule): Promise<void> {
     let invalidations = 0;
     cache.on('invalidate', () => invalidations++);
     const variants = [await flushVariant(plain.em.fork(), 1, 'flush, without cache-tags'), await flushVariant(tagged.em.fork(), 2, 'flush, with cache-tags')];
-    const flushes = await compare(variants, schedule);
+    const flushes = await compare(variants, { ...schedule, cpu: true });
     printSection('MikroORM + PostgreSQL, Redis store: flush of one changed entity, back to back', statsTable(flushes, flushes[0]));
-    const paced = await compare(variants, { ...schedule, pauseMs: REQUEST_PAUSE_MS });
+    const paced = await compare(variants, { ...schedule, pauseMs: REQUEST_PAUSE_MS, cpu: true });
     printSection(`MikroORM + PostgreSQL, Redis store: flush of one changed entity, ${REQUEST_PAUSE_MS} ms apart (the pace of requests)`, statsTable(paced, paced[0]));
     // Each measured flush of the tagged ORM must have invalidated, or the comparison is void.
     const expected = 1 + 2 * (schedule.warmupOps + schedule.rounds * schedule.opsPerRound);

@@ -25,6 +25,12 @@ export interface Schedule {
    * pace of requests, by which every process involved has gone idle between operations.
    */
   pauseMs?: number;
+  /**
+   * Also take this process's CPU time of each operation (default false): unlike its latency, it
+   * leaves out the waits for other processes, and so tells what the code itself costs on a machine
+   * whose wake-ups are slow. Costs a system call per operation: for operations of a millisecond.
+   */
+  cpu?: boolean;
 }
 
 /** Idle time before each write of the paced rows, in ms: a write per request, not a loop of writes. */
@@ -38,6 +44,8 @@ export interface Stats {
   meanUs: number;
   p50Us: number;
   p99Us: number;
+  /** Mean CPU time of this process per operation, in µs, when the schedule asked for it. */
+  cpuUs?: number;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -45,7 +53,7 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[index];
 }
 
-function summarize(name: string, latenciesMs: Float64Array): Stats {
+function summarize(name: string, latenciesMs: Float64Array, cpuTotalUs: number | undefined): Stats {
   const sorted = latenciesMs.slice().sort();
   let total = 0;
   for (const ms of latenciesMs) total += ms;
@@ -56,6 +64,7 @@ function summarize(name: string, latenciesMs: Float64Array): Stats {
     meanUs: (total / latenciesMs.length) * 1000,
     p50Us: percentile(sorted, 0.5) * 1000,
     p99Us: percentile(sorted, 0.99) * 1000,
+    ...(cpuTotalUs === undefined ? {} : { cpuUs: cpuTotalUs / latenciesMs.length }),
   };
 }
 
@@ -67,18 +76,27 @@ export async function compare(variants: readonly Variant[], schedule: Schedule):
   const perRun = schedule.rounds * schedule.opsPerRound;
   const latencies = variants.map(() => new Float64Array(perRun));
   const filled = variants.map(() => 0);
+  const cpuUs = variants.map(() => 0);
+  const { pauseMs, cpu } = schedule;
   for (let round = 0; round < schedule.rounds; round++) {
     for (let turn = 0; turn < variants.length; turn++) {
       const index = (round + turn) % variants.length;
       const { run } = variants[index];
       const into = latencies[index];
+      if (pauseMs) await sleep(pauseMs);
       for (let i = 0; i < schedule.opsPerRound; i++) {
-        if (schedule.pauseMs) await sleep(schedule.pauseMs);
+        const used = cpu ? process.cpuUsage() : undefined;
         const start = performance.now();
         await run();
         into[filled[index]++] = performance.now() - start;
+        // The pause after an operation is when the work it left for later (a write in the background) runs: counted with it.
+        if (pauseMs) await sleep(pauseMs);
+        if (used) {
+          const { user, system } = process.cpuUsage(used);
+          cpuUs[index] += user + system;
+        }
       }
     }
   }
-  return variants.map((variant, i) => summarize(variant.name, latencies[i]));
+  return variants.map((variant, i) => summarize(variant.name, latencies[i], cpu ? cpuUs[i] : undefined));
 }

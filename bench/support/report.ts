@@ -21,6 +21,8 @@ export function ratio(value: number, baseline: number): string {
  * processes on the machine).
  */
 export function statsTable(stats: readonly Stats[], baseline: Stats): string {
+  // The CPU column only where it was measured (Schedule.cpu), with its own ratio.
+  const cpu = baseline.cpuUs !== undefined;
   const rows = stats.map((s) => [
     s.name,
     fixed(s.opsPerSec, 0),
@@ -29,8 +31,10 @@ export function statsTable(stats: readonly Stats[], baseline: Stats): string {
     fixed(s.p99Us, 1),
     s === baseline ? 'baseline' : ratio(s.meanUs, baseline.meanUs),
     s === baseline ? 'baseline' : ratio(s.p50Us, baseline.p50Us),
+    ...(cpu ? [fixed(s.cpuUs ?? NaN, 0), s === baseline ? 'baseline' : ratio(s.cpuUs ?? NaN, baseline.cpuUs!)] : []),
   ]);
-  return markdownTable(['operation', 'ops/s', 'mean µs', 'p50 µs', 'p99 µs', 'mean ratio', 'p50 ratio'], rows);
+  const header = ['operation', 'ops/s', 'mean µs', 'p50 µs', 'p99 µs', 'mean ratio', 'p50 ratio'];
+  return markdownTable(cpu ? [...header, 'CPU µs/op', 'CPU ratio'] : header, rows);
 }
 
 /** Prints a titled section of the report. */

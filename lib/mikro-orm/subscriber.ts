@@ -200,7 +200,8 @@ export async function recordWrite(
   source: MikroOrmWriteSource,
   failures: readonly TagFunctionFailure[] = [],
 ): Promise<void> {
-  await Promise.all(subscribers.map((s) => s.recorder.record(trx, tags, source, failures)));
+  const invalidations = subscribers.map((s) => s.recorder.record(trx, tags, source, failures));
+  await Promise.all(invalidations.filter((invalidation) => invalidation !== undefined));
 }
 
 /** The option of the subscribers of one write that the write follows: the strictest one wins. */

@@ -44,7 +44,7 @@ export class WriteRecorder extends WriteInvalidator<object, MikroOrmWriteSource>
   }
 
   /** Records the tags of a write made in `trx` (a savepoint or a root transaction), or outside any. */
-  override record(trx: object | undefined, tags: readonly string[], source: MikroOrmWriteSource, failures?: readonly TagFunctionFailure[]): Promise<void> {
+  override record(trx: object | undefined, tags: readonly string[], source: MikroOrmWriteSource, failures?: readonly TagFunctionFailure[]): Promise<void> | undefined {
     return super.record(trx && this.rootOf(trx), tags, source, failures);
   }
 

@@ -38,19 +38,19 @@ export class WriteInvalidator<Transaction extends object, Source extends WriteFa
   /**
    * Invalidates `tags` now when `transaction` is undefined, else when it ends. `failures` (tag
    * functions that threw for rows of this write) are reported now, at `error` level, and travel
-   * with the write's `source`; the write itself goes on.
+   * with the write's `source`; the write itself goes on. Returns the invalidation to await, or
+   * nothing when there is none yet (buffered): the ORMs await what their hooks return, a promise
+   * costing every write in a transaction a few hops for nothing.
    */
-  async record(transaction: Transaction | undefined, tags: readonly string[], source: Source, failures: readonly TagFunctionFailure[] = []): Promise<void> {
+  record(transaction: Transaction | undefined, tags: readonly string[], source: Source, failures: readonly TagFunctionFailure[] = []): Promise<void> | undefined {
     if (failures.length > 0) source = this.reportFailures(source, failures);
-    if (tags.length === 0) return;
-    if (!transaction) {
-      await this.resolveCache().invalidateTags([...tags], source);
-      return;
-    }
+    if (tags.length === 0) return undefined;
+    if (!transaction) return this.resolveCache().invalidateTags([...tags], source);
     let buffer = this.buffers.get(transaction);
     if (!buffer) this.buffers.set(transaction, (buffer = { tags: new Set(), writes: [] }));
     for (const tag of tags) buffer.tags.add(tag);
     buffer.writes.push(source);
+    return undefined;
   }
 
   /**

@@ -18,7 +18,7 @@ export interface TypeOrmWriteSource extends WriteFailures {
 /** Buffers per query runner while it has a transaction open; savepoints do not end it. */
 export class Invalidator extends WriteInvalidator<QueryRunner, TypeOrmWriteSource> {
   /** Records the tags of a write made through `queryRunner`. */
-  override record(queryRunner: QueryRunner | undefined, tags: readonly string[], source: TypeOrmWriteSource): Promise<void> {
+  override record(queryRunner: QueryRunner | undefined, tags: readonly string[], source: TypeOrmWriteSource): Promise<void> | undefined {
     // Tag functions that failed in this statement's or persist's hooks so far are reported with it.
     return super.record(queryRunner?.isTransactionActive ? queryRunner : undefined, tags, source, takeTagFailures());
   }

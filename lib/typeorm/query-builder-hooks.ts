@@ -102,22 +102,35 @@ function wrapExecute(proto: { execute: (...args: any[]) => Promise<unknown> }): 
     const metadata = mainMetadata(this);
     const subscriber = metadata && brandedSubscriber(this.connection);
     if (!metadata || !subscriber) return statementContext.run({}, () => original.apply(this, args));
-    const run = () => collectTagFailures(() => executeCovered(this, metadata, subscriber.options, original, args));
+    // Inside a persist, the persist's own collection takes this statement's failures too.
+    const covered = () => executeCovered(this, metadata, subscriber.options, original, args);
+    const run = () => (persistContext.getStore() ? covered() : collectTagFailures(covered));
     return losesQueryContext(this.connection.driver.options.type) ? asOrmStatement(this.getQueryAndParameters()[0], run) : run();
   };
 }
 
-/** Runs a write statement of a DataSource with cache-tags, with what its after-hook needs. */
-async function executeCovered(qb: WriteBuilder, metadata: EntityMetadata, options: ResolvedOrmOptions, original: (...args: any[]) => Promise<unknown>, args: unknown[]): Promise<unknown> {
-  if (qb.expressionMap.callListeners) {
-    const write = await preRead(qb, metadata, options);
-    return statementContext.run({ write }, () => original.apply(qb, args));
-  }
+/**
+ * Runs a write statement of a DataSource with cache-tags, with what its after-hook needs. The
+ * statements of a persist (listeners off: the persist calls them) need nothing read first, and
+ * go straight on.
+ */
+function executeCovered(qb: WriteBuilder, metadata: EntityMetadata, options: ResolvedOrmOptions, original: (...args: any[]) => Promise<unknown>, args: unknown[]): Promise<unknown> {
+  if (qb.expressionMap.callListeners) return preReadThenExecute(qb, metadata, options, original, args);
   const persist = persistContext.getStore();
   if (persist && qb.expressionMap.queryType === 'update' && qb.expressionMap.whereEntities.length === 0 && !metadata.isJunction) {
-    // TypeORM updates orphaned children with listeners off and hands their hook no entity or id.
-    persist.detached.push({ metadata, rows: await rowsMatching(qb, metadata) });
+    return detachThenExecute(persist, qb, metadata, original, args);
   }
+  return statementContext.run({}, () => original.apply(qb, args));
+}
+
+async function preReadThenExecute(qb: WriteBuilder, metadata: EntityMetadata, options: ResolvedOrmOptions, original: (...args: any[]) => Promise<unknown>, args: unknown[]): Promise<unknown> {
+  const write = await preRead(qb, metadata, options);
+  return statementContext.run({ write }, () => original.apply(qb, args));
+}
+
+/** TypeORM updates orphaned children with listeners off and hands their hook no entity or id: their rows are read first. */
+async function detachThenExecute(persist: PersistContext, qb: WriteBuilder, metadata: EntityMetadata, original: (...args: any[]) => Promise<unknown>, args: unknown[]): Promise<unknown> {
+  persist.detached.push({ metadata, rows: await rowsMatching(qb, metadata) });
   return statementContext.run({}, () => original.apply(qb, args));
 }
 

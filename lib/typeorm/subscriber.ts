@@ -26,6 +26,7 @@ import { Invalidator, type TypeOrmWriteSource } from './invalidator.js';
 import { installQueryBuilderHooks } from './query-builder-hooks.js';
 import { installQueryCacheHooks } from './query-cache.js';
 import { entityRow, keyOf, reselect, rowsAfterUpdate, rowsByKeys, type Row } from './rows.js';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import { SUBSCRIBER_BRAND, isOrmStatement, persistContext, statementContext, takeDetachedRows, takeStatementWrite } from './write-context.js';
 
 /**
@@ -104,7 +105,7 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
     return this.invalidator.resolveCache();
   }
 
-  private record(event: ChangeEvent, tags: string[], operation: string): Promise<void> {
+  private record(event: ChangeEvent, tags: string[], operation: string): Promise<void> | undefined {
     return this.invalidator.record(event.queryRunner, tags, source(operation, event.metadata));
   }
 
@@ -117,23 +118,29 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
     return [...new Set([...rowTags(event.metadata, [...write.oldRows, ...newRows]), ...lost, ...write.dependentTags])];
   }
 
-  async afterInsert(event: InsertEvent<any>): Promise<void> {
+  // Not async, as the after-hooks below: an insert or save in a transaction only buffers, and gets no promise for TypeORM to await.
+  afterInsert(event: InsertEvent<any>): Promise<void> | undefined {
     const { metadata } = event;
     const ds = dataSourceOf(event.queryRunner);
     const link = event.entity ?? event.entityId;
     if (metadata.isJunction) {
-      const tags = link ? await junctionTags(ds, event.queryRunner, metadata, [link]) : unknownRowTags(metadata);
-      return this.record(event, tags, 'relation');
+      if (!link) return this.record(event, unknownRowTags(metadata), 'relation');
+      return junctionTags(ds, event.queryRunner, metadata, [link]).then((tags) => this.record(event, tags, 'relation'));
     }
     const upsert = statementContext.getStore()?.write;
     if (upsert?.kind === 'upsert' && upsert.metadata === metadata && upsert.conflictColumns && event.entity) {
-      // The ids TypeORM reports for upserted rows are wrong on SQLite: find the rows by their conflict keys.
-      const [row] = await rowsByKeys(ds, event.queryRunner, metadata, upsert.conflictColumns, [keyOf(upsert.conflictColumns, event.entity)]);
-      const key = row && JSON.stringify(keyOf(metadata.primaryColumns, row));
-      const old = upsert.oldRows.filter((r) => JSON.stringify(keyOf(metadata.primaryColumns, r)) === key);
-      return this.record(event, rowTags(metadata, [row ?? entityRow(metadata, event.entity), ...old]), 'upsert');
+      return this.afterUpsert(event, upsert.conflictColumns, upsert.oldRows);
     }
     return this.record(event, rowTags(metadata, [entityRow(metadata, event.entity)]), 'insert');
+  }
+
+  /** The ids TypeORM reports for upserted rows are wrong on SQLite: the rows are found by their conflict keys. */
+  private async afterUpsert(event: InsertEvent<any>, conflictColumns: ColumnMetadata[], oldRows: Row[]): Promise<void> {
+    const { metadata } = event;
+    const [row] = await rowsByKeys(dataSourceOf(event.queryRunner), event.queryRunner, metadata, conflictColumns, [keyOf(conflictColumns, event.entity)]);
+    const key = row && JSON.stringify(keyOf(metadata.primaryColumns, row));
+    const old = oldRows.filter((r) => JSON.stringify(keyOf(metadata.primaryColumns, r)) === key);
+    return this.record(event, rowTags(metadata, [row ?? entityRow(metadata, event.entity), ...old]), 'upsert');
   }
 
   private stash(event: RowEvent, value: unknown): void {
@@ -177,19 +184,18 @@ export class CacheTagsSubscriber implements EntitySubscriberInterface<any> {
     return this.oldRows(event).then((rows) => this.stash(event, rows));
   }
 
-  async afterUpdate(event: UpdateEvent<any>): Promise<void> {
+  afterUpdate(event: UpdateEvent<any>): Promise<void> | undefined {
     const { metadata } = event;
-    const ds = dataSourceOf(event.queryRunner);
     const write = !event.databaseEntity ? takeStatementWrite(metadata, ['update']) : undefined;
-    if (write) return this.record(event, await this.statementTags(event, write, true), 'update');
+    if (write) return this.statementTags(event, write, true).then((tags) => this.record(event, tags, 'update'));
     if (event.databaseEntity) {
       const old = this.unstash<Row[]>(event) ?? [entityRow(metadata, event.databaseEntity)];
       return this.record(event, rowTags(metadata, [...old, entityRow(metadata, ...old, event.entity)]), 'update');
     }
     // An update TypeORM ran with no entity (an orphaned child being nullified): its rows were read before.
     const detached = event.entity ? [] : takeDetachedRows(metadata);
-    const newRows = detached.length ? await reselect(ds, event.queryRunner, metadata, detached) : [];
-    return this.record(event, rowTags(metadata, [...detached, ...newRows]), 'update');
+    if (detached.length === 0) return this.record(event, rowTags(metadata, []), 'update');
+    return reselect(dataSourceOf(event.queryRunner), event.queryRunner, metadata, detached).then((newRows) => this.record(event, rowTags(metadata, [...detached, ...newRows]), 'update'));
   }
 
   async beforeRemove(event: RemoveEvent<any>): Promise<void> {

@@ -130,6 +130,13 @@ describe('Near cache on Redis', needs('redis'), () => {
     assert.ok(result.writes > 20, `writes: ${result.writes}`);
     assert.equal(result.beyondBound, 0, JSON.stringify({ ...result, perReader: undefined }));
   });
+
+  it('in other processes, with writes that hold their tags over the commit (as the ORM integrations do): none beyond maxLagMs, and hits come back between writes', async () => {
+    const result = await runNearCacheReaders({ url: REDIS_URL, namespace: namespace(), readers: 2, runMs: 1500, maxLagMs: MAX_LAG_MS, holds: true });
+    assert.ok(result.nearHits > result.reads / 4, `near hits ${result.nearHits} of ${result.reads} reads: the invalidation replaced each hold`);
+    assert.ok(result.writes > 20, `writes: ${result.writes}`);
+    assert.equal(result.beyondBound, 0, JSON.stringify({ ...result, perReader: undefined }));
+  });
 });
 
 describe('Near cache under faults, on a Redis of its own', needs('redis'), () => {

@@ -2,9 +2,14 @@
  * Holding tags ahead of a commit (TagCache.holdTags): two caches on one Redis stand for two
  * processes, `db` for the rows a commit makes visible. The first test shows the stale read that an
  * ordinary version written before the commit lets through; the others, that a held one does not.
+ * The near-cache test revokes the writer's ACL after its hold, so that the invalidation that
+ * replaces the hold is refused: a real server's answer, standing for a writer whose invalidation
+ * is late for whatever reason.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import { TagCache, type TagCacheOptions } from '../../lib/index.js';
 import { OwnRedis, eventually } from '../support/redis-server.js';
 import { needs } from '../support/servers.js';
@@ -98,6 +103,42 @@ describe('TagCache.holdTags on Redis', needs('redis'), () => {
     assert.equal(await reader.wrap('row', () => db.title, { tags: ['Row'] }), 'new');
     await storedAgain(reader, db);
     assert.deepEqual(events, [false], 'and no second event when it lands');
+  });
+
+  it('a near cache in another process drops what it holds at the hold: while the invalidation after the commit is refused, none serves the old value past maxLagMs', async () => {
+    const maxLagMs = 50;
+    const user = `hold-writer-${namespaces}`;
+    await redis.command('ACL', 'SETUSER', user, 'on', '>secret', '~*', '&*', '+@all');
+    const namespace = `hold-${namespaces++}`;
+    const said: string[] = [];
+    const logger = { warn: (line: string) => said.push(line), error: (line: string) => said.push(line) };
+    const writer = new TagCache({ store: redis.url.replace('redis://', `redis://${user}:secret@`), namespace, invalidationTimeoutMs: 60_000, logger });
+    const reader = new TagCache({ store: redis.url, namespace, nearCache: { maxLagMs } });
+    caches.push(writer, reader);
+    const db = { title: 'old' };
+    const read = () => reader.wrap('row', () => db.title, { tags: ['Row'] });
+    await eventually(async () => (await read(), reader.stats().nearHits > 0), 'the near cache serves');
+    const hold = writer.holdTags(['Row']);
+    await writer.getTagVersions(['Row']);
+    await redis.command('ACL', 'SETUSER', user, '-@all'); // from now on the writer's invalidation is refused (NOPERM)
+    db.title = 'new'; // the commit
+    const served: [afterMs: number, title: string][] = [];
+    try {
+      await hold.invalidate(); // returns: the hold stands
+      const returned = performance.now();
+      while (performance.now() - returned < 4 * maxLagMs) {
+        const start = performance.now() - returned;
+        served.push([start, await read()]);
+        await delay(5);
+      }
+    } finally {
+      await redis.command('ACL', 'SETUSER', user, '+@all');
+    }
+    const stale = served.filter(([start, title]) => start > maxLagMs && title !== 'new');
+    assert.deepEqual(stale, [], `reads past maxLagMs after the write returned, of ${served.length}`);
+    assert.ok(served.length > 10, `reads: ${served.length}`);
+    assert.ok(said.some((line) => line.includes('store invalidate failed')), `the invalidation was refused meanwhile: ${JSON.stringify(said)}`);
+    await storedAgain(reader, db);
   });
 
   it('a hold the store did not acknowledge leaves invalidate() to await the invalidation', async () => {

@@ -37,6 +37,8 @@ export interface RunOptions {
   blockMs?: number;
   /** Applied by the test while the processes run (faults), given the elapsed time base. */
   during?: () => Promise<void>;
+  /** Writes as the ORM integrations do with a transaction: the tags held before the source changes, invalidated after (default false). */
+  holds?: boolean;
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -59,7 +61,7 @@ function startReader(args: string[]): { ready: Promise<void>; done: Promise<Read
   return { ready, done };
 }
 
-/** Runs the readers while this process writes (set the source, then invalidate `Item`) every few ms. */
+/** Runs the readers while this process writes (set the source, then invalidate `Item`; or hold it, set, and invalidate the hold) every few ms. */
 export async function runNearCacheReaders(options: RunOptions): Promise<Staleness & { perReader: Read[][] }> {
   const { url, namespace, runMs, maxLagMs } = options;
   const db = createClient({ url });
@@ -77,8 +79,14 @@ export async function runNearCacheReaders(options: RunOptions): Promise<Stalenes
     const faults = options.during?.();
     while (performance.now() < until) {
       version++;
-      await db.set(dataKey, String(version));
-      await writer.invalidateTags(['Item']);
+      if (options.holds) {
+        const hold = writer.holdTags(['Item']);
+        await db.set(dataKey, String(version)); // the commit
+        await hold.invalidate();
+      } else {
+        await db.set(dataKey, String(version));
+        await writer.invalidateTags(['Item']);
+      }
       writes.push([now(), version]);
       await delay(5 + (version % 7) * 3);
     }
