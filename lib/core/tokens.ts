@@ -14,6 +14,10 @@ import { randomBytes } from 'node:crypto';
  * or stores anything under the tag meanwhile; its stamp orders it as any invalidation's.
  */
 
+/** The first character of an ordered token (`!`) and of a held one (`?`). */
+const ORDERED = 0x21;
+const HELD = 0x3f;
+
 let pool = Buffer.alloc(0);
 let poolOffset = 0;
 const RANDOM_BYTES = 8;
@@ -42,7 +46,7 @@ export function orderedToken(stamp: number, random: string = randomPart()): stri
 
 /** Whether `token` is a held version, against which nothing may be stored. */
 export function isHeld(token: string): boolean {
-  return token.charCodeAt(0) === 63;
+  return token.charCodeAt(0) === HELD;
 }
 
 /** Whether any of `tokens` (`undefined`: no version known) is held. */
@@ -54,7 +58,7 @@ export function anyHeld(tokens: Iterable<string | undefined>): boolean {
 /** The time a clock token was minted, or `undefined` for anything else. */
 export function tokenTime(token: string): number | undefined {
   const dot = token.indexOf('.');
-  if (dot <= 0 || token.charCodeAt(0) === 33) return undefined;
+  if (dot <= 0 || token.charCodeAt(0) === ORDERED) return undefined;
   const ms = parseInt(token.slice(0, dot), 36);
   return Number.isFinite(ms) ? ms : undefined;
 }
@@ -62,7 +66,7 @@ export function tokenTime(token: string): number | undefined {
 /** The sequence stamp of an ordered or held token, or `undefined` for anything else. */
 export function tokenStamp(token: string): number | undefined {
   const first = token.charCodeAt(0);
-  if (first !== 33 && first !== 63) return undefined;
+  if (first !== ORDERED && first !== HELD) return undefined;
   const dot = token.indexOf('.');
   const stamp = Number(token.slice(1, dot < 0 ? undefined : dot));
   return Number.isSafeInteger(stamp) ? stamp : undefined;

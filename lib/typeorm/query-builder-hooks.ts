@@ -115,23 +115,19 @@ function wrapExecute(proto: { execute: (...args: any[]) => Promise<unknown> }): 
  * go straight on.
  */
 function executeCovered(qb: WriteBuilder, metadata: EntityMetadata, options: ResolvedOrmOptions, original: (...args: any[]) => Promise<unknown>, args: unknown[]): Promise<unknown> {
-  if (qb.expressionMap.callListeners) return preReadThenExecute(qb, metadata, options, original, args);
+  const execute = (write?: StatementWrite): Promise<unknown> => statementContext.run(write ? { write } : {}, () => original.apply(qb, args));
+  if (qb.expressionMap.callListeners) return preRead(qb, metadata, options).then(execute);
   const persist = persistContext.getStore();
   if (persist && qb.expressionMap.queryType === 'update' && qb.expressionMap.whereEntities.length === 0 && !metadata.isJunction) {
-    return detachThenExecute(persist, qb, metadata, original, args);
+    // TypeORM updates orphaned children with listeners off and hands their hook no entity or id: their rows are read first.
+    return Promise.resolve()
+      .then(() => rowsMatching(qb, metadata))
+      .then((rows) => {
+        persist.detached.push({ metadata, rows });
+        return execute();
+      });
   }
-  return statementContext.run({}, () => original.apply(qb, args));
-}
-
-async function preReadThenExecute(qb: WriteBuilder, metadata: EntityMetadata, options: ResolvedOrmOptions, original: (...args: any[]) => Promise<unknown>, args: unknown[]): Promise<unknown> {
-  const write = await preRead(qb, metadata, options);
-  return statementContext.run({ write }, () => original.apply(qb, args));
-}
-
-/** TypeORM updates orphaned children with listeners off and hands their hook no entity or id: their rows are read first. */
-async function detachThenExecute(persist: PersistContext, qb: WriteBuilder, metadata: EntityMetadata, original: (...args: any[]) => Promise<unknown>, args: unknown[]): Promise<unknown> {
-  persist.detached.push({ metadata, rows: await rowsMatching(qb, metadata) });
-  return statementContext.run({}, () => original.apply(qb, args));
+  return execute();
 }
 
 function wrapPersist(proto: Record<string, unknown>, method: string): void {
